@@ -1,0 +1,61 @@
+# medlab: `make lab` runs the course, `make test` runs every test.
+# Both create .venv and install what is needed; running them again reuses it.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PORT   ?= 8888
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.medlab-installed
+DATA_STAMP := data/.built
+
+.PHONY: lab test install data notebooks lint clean help
+
+help:
+	@echo "make lab        start JupyterLab on lesson 00 (PORT=$(PORT))"
+	@echo "make test       run every test (unit, notebooks, interop, browser)"
+	@echo "make notebooks  re-execute and save lessons (NB='notebooks/02_*.ipynb' for some)"
+	@echo "make data       build the sample data into data/"
+	@echo "make lint       ruff"
+
+# Create the venv and install medlab with its test extras; redone only when
+# pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "medlab needs Python 3.10 or newer")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@
+
+install: $(STAMP)
+
+# The sample data is built, not committed: `medlab data build` writes the same
+# bytes every time and skips what is already there.
+$(DATA_STAMP): $(STAMP) $(wildcard medlab/data/*.py medlab/hl7/samples.py)
+	$(BIN)/medlab data build --quiet
+	@touch $@
+
+data: $(DATA_STAMP)
+
+lab: $(STAMP) $(DATA_STAMP)
+	@echo "Starting JupyterLab on http://127.0.0.1:$(PORT) - open the URL with the token printed below."
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0 \
+	  --ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/00_start_here.ipynb \
+	  $(LAB_ARGS)
+
+test: $(STAMP) $(DATA_STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval notebooks \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+
+NB ?= notebooks/[0-9]*.ipynb notebooks/_template.ipynb
+notebooks: $(STAMP) $(DATA_STAMP)
+	MEDLAB_HOME=$$(mktemp -d) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False $(NB)
+
+lint: $(STAMP)
+	$(BIN)/ruff check medlab tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache
+	find data -mindepth 1 ! -name README.md -delete

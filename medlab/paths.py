@@ -1,0 +1,40 @@
+"""Where medlab reads shared sample data and writes each user's own files.
+
+Two places, kept apart on purpose so that a whole class can share one install:
+
+* **Sample data** (read-only once built): ``$MEDLAB_DATA`` if set, else the
+  ``data/`` folder of a source checkout, else ``~/.medlab/data``.
+* **The user's home** (everything a lesson writes: PACS storage and index, HL7
+  message store, de-identified output, progress): ``$MEDLAB_HOME`` if set,
+  else ``~/.medlab``. Never inside the installed package or a shared folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+
+
+def home() -> Path:
+    """Return the user's own writable medlab directory (created if missing)."""
+    path = Path(os.environ.get("MEDLAB_HOME") or Path.home() / ".medlab").expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def is_source_checkout() -> bool:
+    """True when medlab runs from a clone of the repository (``make lab``)."""
+    return (REPO_DIR / "pyproject.toml").is_file() and (REPO_DIR / "notebooks").is_dir()
+
+
+def data_dir() -> Path:
+    """Return the folder that holds the built sample data."""
+    env = os.environ.get("MEDLAB_DATA")
+    if env:
+        return Path(env).expanduser()
+    if is_source_checkout():
+        return REPO_DIR / "data"
+    return Path.home() / ".medlab" / "data"

@@ -1,0 +1,119 @@
+"""A real JupyterLab, driven in Debian's Chromium by Python Playwright.
+
+One JupyterLab server per test session (bound to 127.0.0.1, fresh settings,
+no network calls), one fresh browser profile. Lesson tests call
+``support.run_notebook(lab_page, lab, "01_what_is_dicom.ipynb")`` to open a lesson, wait
+for the kernel, run all cells, and then interact with its widgets.
+
+Facts this relies on (shared/notes/testing-notebooks.md): Playwright cannot
+download its own browser here, so it is pointed at /usr/bin/chromium; the
+status bar must read "Idle" before Run All, or Run All is sometimes lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import support
+
+pytestmark = pytest.mark.browser
+
+TOKEN = support.LAB_TOKEN
+
+
+def _write_settings(settings_dir: Path) -> None:
+    tracker = settings_dir / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"autoStartDefaultKernel": True}))
+    notes = settings_dir / "@jupyterlab" / "apputils-extension"
+    notes.mkdir(parents=True)
+    (notes / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """A running JupyterLab on a copy of notebooks/ (the originals stay untouched)."""
+    support.chromium()
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "notebooks"
+    shutil.copytree(support.NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    settings = base / "settings"
+    _write_settings(settings)
+    port = support.free_port()
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_DATA_DIR": str(base / "jdata"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = open(base / "lab.log", "w")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+            "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.root_dir={root}",
+            f"--IdentityProvider.token={TOKEN}", "--LabApp.news_url=None",
+            "--LabApp.extension_manager=readonly",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={base / 'workspaces'}",
+        ],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError((base / "lab.log").read_text())
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError("JupyterLab did not start:\n" + (base / "lab.log").read_text())
+    yield {"url": url, "root": root, "log": base / "lab.log"}
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser_context(lab, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=support.chromium(),
+            headless=True,
+            viewport={"width": 1400, "height": 1000},
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def lab_page(lab, browser_context):
+    page = browser_context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    page.close()
