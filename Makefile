@@ -41,7 +41,7 @@ lab: $(STAMP) $(DATA_STAMP)
 	@echo "Starting JupyterLab on http://127.0.0.1:$(PORT) - open the URL with the token printed below."
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0 \
 	  --ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/00_start_here.ipynb \
-	  $(LAB_ARGS)
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: $(STAMP) $(DATA_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests $(PYTEST_ARGS)

@@ -19,7 +19,7 @@ from medlab.errors import MedlabError
 __version__ = "0.1.0"
 
 _SUBMODULES = ("check", "data", "dicom", "hl7", "net", "widgets", "paths", "cli")
-_FUNCTIONS = {"doctor": "medlab.doctor", "progress": "medlab.check.progress"}
+_FUNCTIONS = {"doctor": "medlab.health", "progress": "medlab.check._view"}
 
 __all__ = ["MedlabError", "__version__", "doctor", "progress", *_SUBMODULES]
 

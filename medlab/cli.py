@@ -18,7 +18,7 @@ from medlab.errors import MedlabError
 
 #: subcommand -> (module providing ``register``, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "doctor": ("medlab.doctor", "check the installation and show what to fix"),
+    "doctor": ("medlab.health", "check the installation and show what to fix"),
     "data": ("medlab.data.cli", "build or list the course's sample data"),
     "pacs": ("medlab.net.cli", "run or inspect the bundled PACS"),
     "hl7": ("medlab.hl7.cli", "run the MLLP listener, send or read HL7 messages"),
@@ -34,7 +34,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
-        if only is not None and name != only:
+        if name != only:
+            # Listed for --help only; the room is imported when its command is used.
             sub.add_parser(name, help=help_text)
             continue
         try:
@@ -42,7 +43,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         except ModuleNotFoundError as exc:
             if exc.name != module_name:
                 raise
-            continue  # a room that is not built yet
+            raise MedlabError(
+                f"The `{name}` command is not available in this version of medlab",
+                fix="Update medlab (git pull, then make lab).",
+            ) from None
         module.register(sub)
     return parser
 
@@ -57,7 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(first if first in COMMANDS else None)
+    try:
+        parser = build_parser(first if first in COMMANDS else None)
+    except MedlabError as err:
+        print(f"medlab: {err}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

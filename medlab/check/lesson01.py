@@ -1,0 +1,94 @@
+"""Exercises for lesson 01, What is DICOM? (vocabulary and history)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medlab.check._core import Exercise, WrongAnswer, expect_choice
+
+
+def _year_1993(answer: Any) -> None:
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        raise WrongAnswer("Give the year as a whole number, e.g. 2001.")
+    if answer in (1985, 1988):
+        raise WrongAnswer(
+            "That year saw an ACR-NEMA standard, the predecessor. The first edition to carry "
+            "the name DICOM came later, with network support."
+        )
+    if answer != 1993:
+        raise WrongAnswer("Look again at the timeline in section 2: which edition added networking?")
+
+
+ex1 = Exercise(
+    id="01.1",
+    title="Who is the SCU?",
+    question="A CT scanner sends its images to the PACS with C-STORE. Which role does the CT play "
+    "for the Storage service: SCU or SCP?",
+    checker=expect_choice(
+        "SCU",
+        "The Service Class User is the side that asks for the service to be performed; "
+        "the provider performs it. Which side asks for the images to be stored?",
+    ),
+    hints=(
+        "SCU = Service Class User, SCP = Service Class Provider.",
+        "The PACS provides storage; the modality uses it.",
+    ),
+    solution_code='answer = "SCU"',
+    wrong_code='answer = "SCP"',
+    choices=("SCU", "SCP"),
+)
+
+ex2 = Exercise(
+    id="01.2",
+    title="Composite or normalised?",
+    question="Modality Performed Procedure Step reports that an exam has started and finished. "
+    "Does it use composite (C-) or normalised (N-) DIMSE operations?",
+    checker=expect_choice(
+        "normalised",
+        "Composite operations move whole composite objects (an image with its patient and study "
+        "context). Does MPPS move an image, or create and update one record of its own?",
+        normalise=lambda text: {"normalized": "normalised", "n": "normalised", "n-": "normalised",
+                                "c": "composite", "c-": "composite"}.get(text, text),
+    ),
+    hints=(
+        "MPPS uses N-CREATE and N-SET.",
+        "Normalised operations act on one real-world entity (here: a performed procedure step).",
+    ),
+    solution_code='answer = "normalised"',
+    wrong_code='answer = "composite"',
+    choices=("composite", "normalised"),
+)
+
+ex3 = Exercise(
+    id="01.3",
+    title="When did DICOM get its name?",
+    question="In which year was the first standard called DICOM (version 3.0) published?",
+    checker=_year_1993,
+    hints=(
+        "ACR-NEMA published standards in 1985 and 1988 before the name DICOM existed.",
+        "DICOM 3.0 added networking over TCP/IP in the early 1990s.",
+    ),
+    solution_code="answer = 1993",
+    wrong_code="answer = 1985",
+)
+
+ex4 = Exercise(
+    id="01.4",
+    title="What a transfer syntax says",
+    question="Which of these does a transfer syntax specify?",
+    checker=expect_choice(
+        "how the data is encoded",
+        "A transfer syntax is about bytes, not about meaning: which option describes encoding?",
+    ),
+    hints=(
+        "Think of the analogy: if the SOP class is the topic of conversation, the transfer syntax is "
+        "the language it is spoken in.",
+    ),
+    solution_code='answer = "how the data is encoded"',
+    wrong_code='answer = "what kind of object is sent"',
+    choices=(
+        "what kind of object is sent",
+        "how the data is encoded",
+        "which AE title receives it",
+    ),
+)

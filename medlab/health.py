@@ -1,0 +1,182 @@
+"""``medlab doctor``: is everything the course needs installed, and what to fix.
+
+Checks Python, each key package, the sample data, DCMTK, Chromium (for the
+browser tests) and whether the default ports are free, and shows where this
+user's medlab data lives. Every problem comes with the command that fixes it.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.metadata
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from medlab import paths
+
+#: (distribution, why the course needs it)
+PACKAGES: tuple[tuple[str, str], ...] = (
+    ("jupyterlab", "runs the lessons"),
+    ("ipywidgets", "interactive widgets"),
+    ("pydicom", "reads and writes DICOM files"),
+    ("pynetdicom", "DICOM networking and the bundled PACS"),
+    ("hl7apy", "HL7 v2 message definitions"),
+    ("matplotlib", "figures"),
+    ("numpy", "pixel arrays"),
+    ("pandas", "tables for analysis"),
+    ("pydicom-data", "the larger real sample files"),
+    ("highdicom", "presentation states and SR"),
+    ("pylibjpeg", "decoding compressed pixel data"),
+    ("pylibjpeg-libjpeg", "JPEG and JPEG-LS decoder"),
+    ("pylibjpeg-openjpeg", "JPEG 2000 decoder"),
+)
+
+#: Ports the course uses by default (a lesson picks a free one when these are busy).
+DEFAULT_PORTS = {"JupyterLab": 8888, "medlab PACS": 11112, "HL7 MLLP listener": 2575}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _package(dist: str, why: str) -> Check:
+    try:
+        version = importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return Check(dist, False, f"missing ({why})", f"pip install {dist}   (or: make lab)")
+    return Check(dist, True, version)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _dcmtk() -> Check:
+    # Ask /usr/bin directly: pynetdicom installs look-alike `echoscu` scripts in the venv.
+    for candidate in ("/usr/bin/echoscu", "/usr/local/bin/echoscu", "/opt/homebrew/bin/echoscu"):
+        if Path(candidate).is_file():
+            try:
+                out = subprocess.run(
+                    [candidate, "--version"], capture_output=True, text=True, timeout=10
+                ).stdout
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            first = next((line for line in out.splitlines() if "dcmtk" in line.lower()), "")
+            return Check("DCMTK", True, first.strip() or candidate)
+    return Check(
+        "DCMTK", False, "not found (optional: the command-line tools the lessons compare with)",
+        "sudo apt-get install dcmtk   (macOS: brew install dcmtk)",
+    )
+
+
+def _sample_data() -> Check:
+    folder = paths.data_dir()
+    built = (folder / ".built").exists() or any(folder.glob("*/MANIFEST.json")) or (
+        folder / "MANIFEST.json"
+    ).exists()
+    if built:
+        return Check("sample data", True, "built")
+    return Check("sample data", False, "not built yet", "medlab data build   (or: make lab)")
+
+
+def _real_samples() -> Check:
+    try:
+        from medlab import data
+
+        data.get_path("cr_mono1")
+    except Exception as exc:  # reported, not raised: the doctor must always finish
+        return Check("real samples", False, str(exc), "pip install pydicom-data")
+    return Check("real samples", True, "pydicom and pydicom-data files present")
+
+
+def checks() -> list[Check]:
+    """Run every check and return the report lines in order."""
+    py_ok = sys.version_info >= (3, 10)
+    found = [
+        Check(
+            "Python", py_ok, sys.version.split()[0],
+            "" if py_ok else "Install Python 3.10 or newer",
+        )
+    ]
+    found += [_package(dist, why) for dist, why in PACKAGES]
+    found += [_sample_data(), _real_samples(), _dcmtk()]
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    found.append(
+        Check("Chromium", bool(chromium), "present" if chromium else "not found (only the browser tests need it)",
+              "" if chromium else "sudo apt-get install chromium")
+    )
+    for service, port in DEFAULT_PORTS.items():
+        free = _port_free(port)
+        found.append(
+            Check(
+                f"port {port}", free, f"free for {service}" if free else f"in use ({service} default)",
+                "" if free else f"Stop what uses it, or choose another port (lessons pick a free one)",
+            )
+        )
+    return found
+
+
+class Report:
+    """The doctor's report: a table in a notebook, aligned text in a terminal."""
+
+    def __init__(self, lines: list[Check]) -> None:
+        self.lines = lines
+
+    @property
+    def ok(self) -> bool:
+        return all(line.ok for line in self.lines)
+
+    def __repr__(self) -> str:
+        width = max(len(line.name) for line in self.lines)
+        rows = [
+            f"{'ok ' if line.ok else 'FIX'}  {line.name:<{width}}  {line.detail}"
+            + (f"\n     {'':<{width}}  -> {line.fix}" if line.fix and not line.ok else "")
+            for line in self.lines
+        ]
+        rows.append(f"medlab home (your own files): {paths.home()}")
+        rows.append("All good." if self.ok else "Some items need attention (see -> lines).")
+        return "\n".join(rows)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{'✅' if line.ok else '⚠️'}</td><td>{html.escape(line.name)}</td>"
+            f"<td>{html.escape(line.detail)}</td><td><code>{html.escape(line.fix if not line.ok else '')}</code></td></tr>"
+            for line in self.lines
+        )
+        return (
+            '<table class="medlab-doctor"><thead><tr><th></th><th>Item</th><th>Status</th>'
+            f"<th>Fix</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<p>Your own medlab files live in <code>{html.escape(str(paths.home()))}</code>.</p>"
+        )
+
+
+def doctor() -> Report:
+    """Check the installation; in a notebook the report shows as a table."""
+    return Report(checks())
+
+
+def register(subparsers) -> None:  # noqa: ANN001 - argparse's private type
+    parser = subparsers.add_parser("doctor", help="check the installation and show what to fix")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if anything needs fixing")
+    parser.set_defaults(func=_run)
+
+
+def _run(args) -> int:  # noqa: ANN001
+    report = doctor()
+    print(repr(report))
+    return 1 if args.strict and not report.ok else 0
