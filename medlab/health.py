@@ -125,7 +125,7 @@ def checks() -> list[Check]:
         found.append(
             Check(
                 f"port {port}", free, f"free for {service}" if free else f"in use ({service} default)",
-                "" if free else f"Stop what uses it, or choose another port (lessons pick a free one)",
+                "" if free else "Stop what uses it, or choose another port (lessons pick a free one)",
             )
         )
     return found

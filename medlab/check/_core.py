@@ -133,14 +133,18 @@ class Exercise:
         return self.id.split(".")[0]
 
     def check(self, answer: Any = PLACEHOLDER) -> Verdict:
-        """Check ``answer`` and return a verdict (never raises)."""
-        verdict = self._judge(answer)
+        """Check ``answer``, remember the outcome for the trainee, return the verdict.
+
+        Never raises: whatever goes wrong becomes an "incorrect" verdict.
+        """
+        verdict = self.judge(answer)
         from medlab.check import _progress
 
         _progress.record(self, verdict)
         return verdict
 
-    def _judge(self, answer: Any) -> Verdict:
+    def judge(self, answer: Any) -> Verdict:
+        """Return the verdict on ``answer`` without recording it (used for grading)."""
         if answer is PLACEHOLDER:
             return Verdict(
                 self.id,

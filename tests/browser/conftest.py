@@ -78,7 +78,7 @@ def lab(tmp_path_factory):
             break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError((base / "lab.log").read_text())
+                raise RuntimeError((base / "lab.log").read_text()) from None
             time.sleep(0.3)
     else:
         proc.kill()

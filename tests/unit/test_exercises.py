@@ -14,10 +14,10 @@ from medlab.check import (
     NOT_ATTEMPTED,
     Exercise,
     WrongAnswer,
+    _progress,
     expect_choice,
     registry,
 )
-from medlab.check import _progress
 
 pytestmark = pytest.mark.usefixtures("medlab_home")
 
