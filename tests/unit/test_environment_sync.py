@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
-import tomllib
+import sys
 
 import support
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 SPEC = re.compile(r"^\s*-\s+([A-Za-z0-9_.\-]+)\s*([<>=!~].*)?$")
 
