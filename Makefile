@@ -31,7 +31,7 @@ install: $(STAMP)
 
 # The sample data is built, not committed: `medlab data build` writes the same
 # bytes every time and skips what is already there.
-$(DATA_STAMP): $(STAMP) $(wildcard medlab/data/*.py medlab/hl7/samples.py)
+$(DATA_STAMP): $(STAMP) $(wildcard medlab/data/*.py medlab/data/hl7/*.hl7)
 	$(BIN)/medlab data build --quiet
 	@touch $@
 

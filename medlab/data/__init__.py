@@ -6,9 +6,13 @@ Two kinds:
   MONOCHROME1, ultrasound palette and RGB, multi-frame, SR, RT, ECG, SEG...),
   listed in :data:`SAMPLES`. ``medlab.data.get_path("ct")`` gives the path,
   ``medlab.data.ct`` (or ``medlab.data.dataset("ct")``) a pydicom Dataset.
-* **Built studies** that ``medlab data build`` writes into the data folder
-  (a phantom CT study, an MR series, a CR, a study with PHI in private tags,
-  HL7 messages). ``medlab.data.study("ct_phantom")`` gives their folder.
+* **Built studies** that ``medlab data build`` writes into the data folder,
+  the same bytes on every build (see :mod:`medlab.data.build`):
+  ``ct_phantom`` (a two-series CT of a chest phantom in Hounsfield units),
+  ``mr_phantom`` (a T1 MR head series), ``cr_mono1`` (a chest CR stored as
+  MONOCHROME1), ``deid_private`` (a study with PHI in private tags) and
+  ``hl7`` (HL7 v2 messages about the same patients and orders).
+  ``medlab.data.study("ct_phantom")`` gives their folder.
 
 ``medlab.data.catalogue()`` shows every sample with modality, size, transfer
 syntax, photometric interpretation and what it is good for in the course.
@@ -33,6 +37,9 @@ class Sample:
     name: str
     filename: str
     purpose: str
+    #: False for the files without File Meta Information (no preamble, no
+    #: "DICM"): pydicom reads them only with ``force=True``.
+    file_meta: bool = True
 
 
 #: The real files the course uses, by name. ``filename`` is as pydicom's
@@ -50,7 +57,8 @@ SAMPLES: dict[str, Sample] = {
         Sample("mr_jpeg_ls", "MR_small_jpeg_ls_lossless.dcm", "the same MR, JPEG-LS lossless"),
         Sample("mr_j2k", "MR_small_jp2klossless.dcm", "the same MR, JPEG 2000 lossless"),
         Sample("mr_truncated", "MR_truncated.dcm", "an MR whose pixel data is cut short: what breaks"),
-        Sample("mr_no_meta", "no_meta.dcm", "a data set with no preamble or file meta: force=True"),
+        Sample("no_meta", "ExplVR_LitEndNoMeta.dcm", "an RT Ion Plan without preamble or File Meta: read with force=True", file_meta=False),
+        Sample("no_meta_stray_byte", "no_meta.dcm", "CT_small minus File Meta plus one stray first byte: force=True misreads it", file_meta=False),
         Sample("mr_overlay", "MR-SIEMENS-DICOM-WithOverlays.dcm", "a Siemens MR with private tags and overlays"),
         Sample("cr_mono1", "RG1_UNCR.dcm", "a real CR stored as MONOCHROME1 (low values white)"),
         Sample("cr_mono1_j2k", "RG1_J2KR.dcm", "the same CR, JPEG 2000 lossless"),
@@ -68,7 +76,7 @@ SAMPLES: dict[str, Sample] = {
         Sample("sr_comprehensive", "test-SR.dcm", "a Comprehensive SR with codes and numbers"),
         Sample("rt_plan", "rtplan.dcm", "an RT Plan: beams, no pixel data"),
         Sample("rt_dose", "rtdose.dcm", "an RT Dose grid (15 frames)"),
-        Sample("rt_struct", "rtstruct.dcm", "an RT Structure Set: ROIs and contours"),
+        Sample("rt_struct", "rtstruct.dcm", "an RT Structure Set: ROIs and contours", file_meta=False),
         Sample("ecg", "waveform_ecg.dcm", "a 12-lead ECG waveform"),
         Sample("seg", "liver.dcm", "a Segmentation with three segments"),
         Sample("deflated", "image_dfl.dcm", "Deflated Explicit VR Little Endian"),
@@ -76,8 +84,14 @@ SAMPLES: dict[str, Sample] = {
 }
 
 
+#: Old names that still work. ``mr_no_meta`` was pydicom's ``no_meta.dcm``, which
+#: is not an MR and starts with a stray byte, so not even ``force=True`` reads it.
+ALIASES = {"mr_no_meta": "no_meta"}
+
+
 def get_path(name: str) -> Path:
     """Return the path of the real sample ``name`` (see :data:`SAMPLES`)."""
+    name = ALIASES.get(name, name)
     try:
         sample = SAMPLES[name]
     except KeyError:
@@ -97,10 +111,11 @@ def get_path(name: str) -> Path:
 
 
 def dataset(name: str) -> Dataset:
-    """Read the real sample ``name`` with pydicom (``force=True`` for the no-meta sample)."""
+    """Read the real sample ``name`` with pydicom (``force=True`` for the files without File Meta)."""
     import pydicom
 
-    return pydicom.dcmread(get_path(name), force=name == "mr_no_meta")
+    path = get_path(name)
+    return pydicom.dcmread(path, force=not SAMPLES[ALIASES.get(name, name)].file_meta)
 
 
 def all_sample_files() -> list[Path]:
@@ -110,10 +125,24 @@ def all_sample_files() -> list[Path]:
     return sorted(Path(p) for p in get_testdata_files("*.dcm"))
 
 
+#: The folders ``medlab data build`` writes (see :mod:`medlab.data.build`).
+BUILT = ("ct_phantom", "mr_phantom", "cr_mono1", "deid_private", "hl7")
+
+
 def study(name: str) -> Path:
-    """Return the folder of a built study (``medlab data build`` writes them)."""
+    """Return the folder of a built study (``medlab data build`` writes them).
+
+    ``ct_phantom`` (CT, two series), ``mr_phantom`` (MR, 8 slices), ``cr_mono1``
+    (a chest CR stored as MONOCHROME1), ``deid_private`` (PHI in private tags,
+    for de-identification) and ``hl7`` (HL7 v2 messages about the same patients).
+    """
     from medlab import paths
 
+    if name not in BUILT:
+        raise MedlabError(
+            f"There is no built study called {name!r}",
+            fix=f"Choose one of: {', '.join(BUILT)}.",
+        )
     folder = paths.data_dir() / name
     if not folder.is_dir():
         raise MedlabError(
@@ -131,6 +160,6 @@ def catalogue() -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    if name in SAMPLES:
+    if name in SAMPLES or name in ALIASES:
         return dataset(name)
     raise AttributeError(f"module 'medlab.data' has no attribute {name!r}")
