@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import support
@@ -26,6 +27,20 @@ def _listening_addresses(port: int) -> set[str]:
             if state == "0A" and int(hexport, 16) == port:
                 found.add(addr)
     return found
+
+
+def _get(url: str, attempts: int = 50):
+    """GET `url`, retrying briefly while the server finishes starting."""
+    for _ in range(attempts):
+        try:
+            return urllib.request.urlopen(url, timeout=10)
+        except ConnectionRefusedError:
+            time.sleep(0.2)
+        except urllib.error.URLError as exc:
+            if not isinstance(exc.reason, ConnectionRefusedError):
+                raise
+            time.sleep(0.2)
+    return urllib.request.urlopen(url, timeout=10)
 
 
 def test_make_lab_serves_lesson_00_on_loopback(tmp_path):
@@ -49,10 +64,9 @@ def test_make_lab_serves_lesson_00_on_loopback(tmp_path):
             url = match.group(1) if match else None
         assert url, "no URL with a token was printed:\n" + "".join(lines)
         token = url.split("token=")[1]
-        status = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=10)
+        status = _get(f"http://127.0.0.1:{port}/api/status?token={token}")
         assert status.status == 200
-        page = urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/api/contents/00_start_here.ipynb?content=0&token={token}", timeout=10)
+        page = _get(f"http://127.0.0.1:{port}/api/contents/00_start_here.ipynb?content=0&token={token}")
         assert page.status == 200
         assert _listening_addresses(port) == {"0100007F"}, "JupyterLab must bind 127.0.0.1 only"
         assert "00_start_here.ipynb" in "".join(lines) or "/lab" in url
