@@ -43,8 +43,8 @@ def _dose_max(answer: Any) -> None:
         raise WrongAnswer("Take the maximum of the pixel array and scale it.")
 
 
-ex1 = Exercise(
-    id="06.1",
+ex2 = Exercise(
+    id="06.2",
     title="Numbers in a report",
     question="How many NUM content items does the sr_comprehensive sample hold, at any depth "
     "of its content tree?",
@@ -58,8 +58,8 @@ ex1 = Exercise(
     wrong_code="answer = sum(item.get('ValueType') == 'NUM' for item in ds.ContentSequence)",
 )
 
-ex2 = Exercise(
-    id="06.2",
+ex4 = Exercise(
+    id="06.4",
     title="How long is the ECG?",
     question="How many seconds does the first multiplex group of the ecg sample last?",
     checker=_ecg_seconds,
@@ -89,8 +89,8 @@ ex3 = Exercise(
     wrong_code="answer = float(ds.pixel_array.max())",
 )
 
-ex4 = Exercise(
-    id="06.4",
+ex1 = Exercise(
+    id="06.1",
     title="Where a presentation state keeps its window",
     question="A radiologist saves a window as a Grayscale Softcopy Presentation State. Where is "
     "the window stored?",

@@ -71,7 +71,7 @@ SAMPLES: dict[str, Sample] = {
         Sample("us_multiframe", "examples_ybr_color.dcm", "a 30-frame ultrasound cine (JPEG, YBR_FULL_422)"),
         Sample("mr_multiframe", "emri_small.dcm", "an enhanced MR with 10 frames"),
         Sample("nm_jpeg_ll", "JPEG-LL.dcm", "NM, JPEG lossless"),
-        Sample("nm_uncompressed", "JPEG2000_UNC.dcm", "uncompressed twin of the NM JPEG samples"),
+        Sample("nm_uncompressed", "JPEG2000_UNC.dcm", "NM, uncompressed (the JPEG 2000 sample's twin; not the JPEG-LL one)"),
         Sample("sr_basic", "reportsi.dcm", "a Basic Text SR: walking a content tree"),
         Sample("sr_comprehensive", "test-SR.dcm", "a Comprehensive SR with codes and numbers"),
         Sample("rt_plan", "rtplan.dcm", "an RT Plan: beams, no pixel data"),
@@ -119,10 +119,19 @@ def dataset(name: str) -> Dataset:
 
 
 def all_sample_files() -> list[Path]:
-    """Every DICOM file pydicom and pydicom-data ship (for the sweeping tests)."""
-    from pydicom.data import get_testdata_files
+    """Every DICOM file pydicom and pydicom-data ship, found on disk (for the sweeping tests).
 
-    return sorted(Path(p) for p in get_testdata_files("*.dcm"))
+    Lists the two installed folders directly: pydicom's own ``get_testdata_files`` also
+    tries to download the files it knows only by URL, which is slow (and pointless) offline.
+    """
+    import importlib.util
+
+    folders = []
+    for package, sub in (("pydicom", ("data", "test_files")), ("data_store", ("data",))):
+        spec = importlib.util.find_spec(package)
+        if spec and spec.submodule_search_locations:
+            folders.append(Path(next(iter(spec.submodule_search_locations))).joinpath(*sub))
+    return sorted({path for folder in folders for path in folder.glob("*.dcm")}, key=lambda p: p.name)
 
 
 #: The folders ``medlab data build`` writes (see :mod:`medlab.data.build`).
