@@ -131,11 +131,49 @@ def checks() -> list[Check]:
     return found
 
 
+# ---- "Where your data lives" and "Your running services" (the class issue) ----------------
+def your_data() -> list[tuple[str, str]]:
+    """Where this user's files are, and which PACS / HL7 endpoint the lessons use.
+
+    Every writable path is under the user's own medlab home (``$MEDLAB_HOME`` or
+    ``~/.medlab``), so on a shared JupyterHub no two trainees share a folder; only
+    the sample data may be shared, read-only.
+    """
+    home = paths.home()
+    rows = [
+        ("your medlab home", str(home)),
+        ("PACS storage and index", str(home / "pacs")),
+        ("HL7 message store", str(home / "hl7")),
+        ("progress and service records", f"{home / 'progress.json'}, {home / 'run'}"),
+        ("sample data (read-only, may be shared)", str(paths.data_dir())),
+    ]
+    try:
+        from medlab import settings
+
+        rows.append(("PACS the lessons use", str(settings.pacs())))
+        rows.append(("HL7 endpoint the lessons use", str(settings.hl7())))
+    except Exception as exc:  # noqa: BLE001 - a bad setting is reported, the doctor goes on
+        rows.append(("PACS / HL7 setting", f"cannot be read: {exc}"))
+    return rows
+
+
+def your_services() -> list[str]:
+    """This user's running medlab services (PACS, HL7 listener, ...), one line each."""
+    try:
+        from medlab import services
+
+        return [service.describe() for service in services.running()]
+    except Exception as exc:  # noqa: BLE001
+        return [f"(cannot list them: {exc})"]
+
+
 class Report:
     """The doctor's report: a table in a notebook, aligned text in a terminal."""
 
     def __init__(self, lines: list[Check]) -> None:
         self.lines = lines
+        self.data = your_data()
+        self.services = your_services()
 
     @property
     def ok(self) -> bool:
@@ -148,7 +186,11 @@ class Report:
             + (f"\n     {'':<{width}}  -> {line.fix}" if line.fix and not line.ok else "")
             for line in self.lines
         ]
-        rows.append(f"medlab home (your own files): {paths.home()}")
+        rows.append("Where your data lives:")
+        width = max(len(label) for label, _ in self.data)
+        rows += [f"     {label:<{width}}  {value}" for label, value in self.data]
+        rows.append("Your running medlab services:")
+        rows += [f"     {line}" for line in self.services] or ["     none"]
         rows.append("All good." if self.ok else "Some items need attention (see -> lines).")
         return "\n".join(rows)
 
@@ -161,7 +203,12 @@ class Report:
         return (
             '<table class="medlab-doctor"><thead><tr><th></th><th>Item</th><th>Status</th>'
             f"<th>Fix</th></tr></thead><tbody>{rows}</tbody></table>"
-            f"<p>Your own medlab files live in <code>{html.escape(str(paths.home()))}</code>.</p>"
+            "<p><b>Where your data lives</b></p><table class=\"medlab-doctor-data\"><tbody>"
+            + "".join(f"<tr><td>{html.escape(label)}</td><td><code>{html.escape(value)}</code></td></tr>"
+                      for label, value in self.data)
+            + "</tbody></table><p><b>Your running medlab services</b></p><ul>"
+            + ("".join(f"<li>{html.escape(line)}</li>" for line in self.services) or "<li>none</li>")
+            + "</ul>"
         )
 
 

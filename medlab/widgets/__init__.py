@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "QueryBuilder": "medlab.widgets.query_builder",
     "compat_editor": "medlab.widgets.compat_editor",
     "CompatEditor": "medlab.widgets.compat_editor",
+    "HL7Explorer": "medlab.widgets.hl7_explorer",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,213 @@
+"""Benchmark: C-STORE throughput of the medlab PACS against DCMTK storescp (and Orthanc).
+
+DCMTK ``storescu`` sends the same CT-sized instances (512x512, 16-bit) over one
+association to each server in turn, round after round (the machines are noisy:
+only figures from the same run are compared). Every DCMTK/Orthanc process gets
+TCP_NODELAY=1 (without it they crawl at ~22 inst/s on loopback). The medlab
+PACS runs as ``python -m medlab pacs serve`` in its own process, with the
+index row committed before each Success.
+
+The target that stands (see shared notes, pacs.md): medlab ≥ Orthanc's
+throughput in the same run. It also reports the medlab server's peak resident
+memory while 8 concurrent storescu associations store 2,000 small instances
+(target: < 300 MB).
+
+Usage: .venv/bin/python bench/pacs_store.py [--count 300] [--rounds 3] [--no-orthanc]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from medlab.net.samples import write_instances  # noqa: E402
+
+STORESCU = "/usr/bin/storescu"  # DCMTK, never pynetdicom's look-alike in .venv/bin
+STORESCP = "/usr/bin/storescp"
+ORTHANC = shutil.which("Orthanc")
+ENV = {**os.environ, "TCP_NODELAY": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def rss_mib(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process, MiB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+class Target:
+    name = ""
+    aet = "ANY"
+
+    def start(self, workdir: Path) -> None: ...
+    def stop(self) -> None: ...
+
+
+class StoreSCP(Target):
+    name, aet = "DCMTK storescp", "STORESCP"
+
+    def start(self, workdir: Path) -> None:
+        self.port = free_port()
+        out = workdir / "storescp"
+        out.mkdir()
+        self.proc = subprocess.Popen([STORESCP, "-aet", self.aet, "-od", str(out), str(self.port)],
+                                     env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+class Medlab(Target):
+    name, aet = "medlab PACS", "MEDLAB"
+
+    def start(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "medlab", "pacs", "serve", "--root", str(workdir / "medlab"),
+             "--port", str(self.port), "--log", "none", "--aet", self.aet],
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+class Orthanc(Target):
+    name, aet = "Orthanc", "ORTHANC"
+
+    def start(self, workdir: Path) -> None:
+        self.port = free_port()
+        base = workdir / "orthanc"
+        base.mkdir()
+        config = {
+            "Name": "bench", "StorageDirectory": str(base / "storage"), "IndexDirectory": str(base / "index"),
+            "DicomAet": self.aet, "DicomPort": self.port, "HttpPort": free_port(),
+            "RemoteAccessAllowed": False, "AuthenticationEnabled": False, "SyncStorageArea": False,
+            "Plugins": [], "DicomCheckCalledAet": False, "StorageCompression": False,
+            "DicomAlwaysAllowEcho": True, "DicomAlwaysAllowStore": True, "DicomAlwaysAllowFind": True,
+        }
+        (base / "orthanc.json").write_text(json.dumps(config))
+        self.proc = subprocess.Popen([ORTHANC, str(base / "orthanc.json")], env=ENV,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(60)
+
+
+def send(target: Target, files: list[Path]) -> float:
+    t0 = time.perf_counter()
+    out = subprocess.run([STORESCU, "-aec", target.aet, "127.0.0.1", str(target.port), *map(str, files)],
+                         env=ENV, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise RuntimeError(f"storescu to {target.name} failed: {out.stderr[-500:]}")
+    return elapsed
+
+
+def memory_run(workdir: Path) -> tuple[float, float, float]:
+    """8 concurrent storescu, 2,000 small instances, into a fresh medlab server."""
+    files = write_instances(workdir / "small", 2000, seed="bench-memory")
+    server = Medlab()
+    server.start(workdir)
+    try:
+        chunks = [files[i::8] for i in range(8)]
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda c: send(server, c), chunks))
+        elapsed = time.perf_counter() - t0
+        current, peak = rss_mib(server.proc.pid)
+    finally:
+        server.stop()
+    return current, peak, 2000 / elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=300, help="CT instances per run (300-500)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-orthanc", action="store_true")
+    args = parser.parse_args()
+    targets: list[Target] = [StoreSCP(), Medlab()]
+    if ORTHANC and not args.no_orthanc:
+        targets.append(Orthanc())
+    with tempfile.TemporaryDirectory(prefix="medlab-bench-") as tmp:
+        tmp_path = Path(tmp)
+        files = write_instances(tmp_path / "ct", args.count, rows=512, columns=512, seed="bench-ct")
+        size = sum(f.stat().st_size for f in files) / 2**20
+        print(f"{args.count} CT instances, 512x512 16-bit, {size:.0f} MiB; storescu, one association; "
+              f"{args.rounds} alternating rounds; TCP_NODELAY=1")
+        times: dict[str, list[float]] = {t.name: [] for t in targets}
+        for r in range(args.rounds):
+            for target in targets:
+                work = tmp_path / f"r{r}-{target.aet}"
+                work.mkdir()
+                target.start(work)
+                try:
+                    times[target.name].append(send(target, files))
+                finally:
+                    target.stop()
+                shutil.rmtree(work, ignore_errors=True)
+            print(f"  round {r + 1}: " + ", ".join(
+                f"{n} {args.count / ts[-1]:.0f} inst/s" for n, ts in times.items()))
+        rate = {n: args.count / statistics.median(ts) for n, ts in times.items()}
+        print("\nmedian throughput")
+        for name, value in rate.items():
+            print(f"  {name:<16} {value:7.0f} inst/s")
+        ref = rate["DCMTK storescp"]
+        print(f"\nmedlab / storescp = {rate['medlab PACS'] / ref:.2f}x")
+        if "Orthanc" in rate:
+            print(f"Orthanc / storescp = {rate['Orthanc'] / ref:.2f}x")
+            ratio = rate["medlab PACS"] / rate["Orthanc"]
+            verdict = "meets" if ratio >= 1 else "misses"
+            print(f"medlab / Orthanc  = {ratio:.2f}x  ({verdict} the target: >= Orthanc in the same run)")
+        else:
+            print("Orthanc not installed: no medlab/Orthanc ratio")
+        current, peak, small_rate = memory_run(tmp_path)
+        verdict = "under" if peak < 300 else "OVER"
+        print(f"\nmemory: 8 concurrent storescu x 2,000 small instances ({small_rate:.0f} inst/s): "
+              f"medlab server RSS {current:.0f} MiB, peak {peak:.0f} MiB ({verdict} the 300 MB limit)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

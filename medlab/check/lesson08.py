@@ -1,0 +1,83 @@
+"""Exercises for lesson 08, Store, query and retrieve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medlab.check._core import Exercise, WrongAnswer, expect_choice
+
+
+def _count(answer: Any) -> None:
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        raise WrongAnswer("Give a whole number (an int): read it from the C-FIND result.")
+    if answer in (12, 8):
+        raise WrongAnswer("That is one series. The study-level key counts the instances of the "
+                          "whole study.")
+    if answer != 20:
+        raise WrongAnswer("Query at STUDY level and read NumberOfStudyRelatedInstances.")
+
+
+def _status(answer: Any) -> None:
+    if isinstance(answer, str):
+        try:
+            answer = int(answer, 16)
+        except ValueError:
+            raise WrongAnswer("Give the status as an int such as 0x0000 (or its text '0x0000').") from None
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        raise WrongAnswer("Give the status as an int such as 0x0000.")
+    if 0xFF00 <= answer <= 0xFF01:
+        raise WrongAnswer("That is a Pending status: the C-MOVE never got to sending anything. "
+                          "Read the final response.")
+    if answer != 0xA801:
+        raise WrongAnswer("Read Status from the last response of send_c_move: it is a Failure status "
+                          "of the C-MOVE service (PS3.4 C.4.2).")
+
+
+ex1 = Exercise(
+    id="08.1",
+    title="How many instances in the study?",
+    question="Query the PACS at STUDY level for the CT phantom study (PatientID MLB-100234, Modality "
+    "CT) and read NumberOfStudyRelatedInstances. How many instances does the study have?",
+    checker=_count,
+    hints=(
+        "find(pacs, 'STUDY', PatientID='MLB-100234') returns the identifiers; each is a Dataset.",
+        "result[0].NumberOfStudyRelatedInstances is an IS (integer string): int(...) it.",
+    ),
+    setup="import medlab.data",
+    solution_code="answer = len([p for p in medlab.data.study('ct_phantom').rglob('*') if p.is_file()])",
+    wrong_code="answer = 12",
+)
+
+ex2 = Exercise(
+    id="08.2",
+    title="A move to nowhere",
+    question="Send a C-MOVE of the CT study with the Move Destination 'NOWHERE', an AE title the PACS "
+    "has not been told about. What is the Status (an int, e.g. 0x0000) of the final response?",
+    checker=_status,
+    hints=(
+        "The C-MOVE SCP needs the destination's host and port: where would it find them?",
+        "for status, _ in assoc.send_c_move(query, 'NOWHERE', StudyRootQueryRetrieveInformationModelMove): "
+        "print(hex(status.Status))",
+    ),
+    solution_code="answer = 0xA801",
+    wrong_code="answer = 0xC000",
+)
+
+ex3 = Exercise(
+    id="08.3",
+    title="Who plays the Storage SCP?",
+    question="During a C-GET, the PACS sends each instance with a C-STORE on the same association. "
+    "Which side is the Storage SCP during those sub-operations: 'the PACS' or 'the trainee'?",
+    checker=expect_choice(
+        "the trainee",
+        "Roles belong to a service, not to a device: who receives the C-STORE-RQ and answers the "
+        "C-STORE-RSP?",
+    ),
+    hints=(
+        "Look at the C-GET diagram: which way do the C-STORE-RQ arrows point?",
+        "That is why the C-GET SCU proposes SCP/SCU role selection (PS3.7 D.3.3.4).",
+    ),
+    solution_code='answer = "the trainee"',
+    wrong_code='answer = "the PACS"',
+    choices=("the PACS", "the trainee"),
+)

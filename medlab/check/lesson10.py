@@ -1,0 +1,54 @@
+"""Exercises for lesson 10, Conformance: will these two devices talk?"""
+
+from __future__ import annotations
+
+from medlab.check._core import Exercise, expect_choice
+
+_SETUP = """\
+from medlab.net import compatible
+ct = {"name": "CT", "aet": "CT02", "services": {
+    "CTImageStorage": {"roles": ["SCU"], "transfer_syntaxes": ["JPEG2000Lossless"]}}}
+archive = {"name": "Archive", "aet": "ARCH", "services": {
+    "CTImageStorage": {"roles": ["SCP"],
+                       "transfer_syntaxes": ["ExplicitVRLittleEndian", "ImplicitVRLittleEndian"]}}}
+"""
+
+ex1 = Exercise(
+    id="10.1",
+    title="JPEG 2000 only",
+    question="A CT sends CT images only as JPEG 2000 Lossless; the archive accepts CT images only in "
+    "Explicit or Implicit VR Little Endian. What is the verdict of compatible(ct, archive) for CT "
+    "Image Storage? (Use the descriptions given in the lesson's exercise cell.)",
+    checker=expect_choice(
+        "will not work",
+        "Both sides know the SOP class and have the right roles. What else must they share?",
+    ),
+    hints=(
+        "compatible(ct, archive).verdict('CT Image Storage')",
+        "A presentation context needs one transfer syntax both accept (PS3.8 §9.3.3.2).",
+    ),
+    setup=_SETUP,
+    solution_code="answer = compatible(ct, archive).verdict('CT Image Storage')",
+    wrong_code='answer = "works"',
+    choices=("works", "works, with a caveat", "will not work"),
+)
+
+ex2 = Exercise(
+    id="10.2",
+    title="The service outside the negotiation",
+    question="A viewer and the PACS agree on SOP classes, roles and transfer syntaxes, yet its "
+    "retrieve fails with 0xA801. Which service needs configuration beyond negotiation: C-FIND, "
+    "C-MOVE, C-GET or C-ECHO?",
+    checker=expect_choice(
+        "C-MOVE",
+        "Which retrieve makes the archive open a new association to somebody: how does it find "
+        "the host and port?",
+    ),
+    hints=(
+        "0xA801 is 'Move Destination unknown' (PS3.4 C.4.2).",
+        "Look at the caveats compatible() prints for the viewer.",
+    ),
+    solution_code='answer = "C-MOVE"',
+    wrong_code='answer = "C-GET"',
+    choices=("C-FIND", "C-MOVE", "C-GET", "C-ECHO"),
+)

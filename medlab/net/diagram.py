@@ -1,0 +1,385 @@
+"""Sequence diagrams of real DICOM conversations, drawn from recorded events.
+
+``sequence_diagram(events)`` takes the records a :class:`medlab.net.PACS`
+keeps (``pacs.events``) or that a :class:`medlab.net.scu.Recorder` keeps on
+the calling side, and draws one lifeline per AE title and one arrow per PDU
+(A-ASSOCIATE-RQ/AC/RJ, A-RELEASE, A-ABORT, PS3.8 §9.3) or DIMSE message
+(C-ECHO-RQ, C-STORE-RSP …, PS3.7), labelled with its status. TCP connection
+set-up and tear-down are drawn dashed, so a new association (C-MOVE) is seen
+as a new connection.
+
+Long runs of the same exchange (20 × C-STORE-RQ/RSP, C-FIND pending
+responses) are folded into one row with a count, so a whole study fits in a
+small figure. The result is a :class:`SequenceDiagram`: it shows as a PNG in
+a notebook, and its text (``repr``) is deterministic for nbval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from medlab.net import events as ev
+
+#: Colours per association number (1, 2, 3 …), colour-blind friendly (Okabe-Ito).
+COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+
+
+@dataclass
+class Row:
+    """One arrow of the diagram (possibly standing for ``count`` identical messages)."""
+
+    assoc: int
+    message: str
+    sender: str
+    receiver: str
+    label: str
+    kind: str  # "pdu", "dimse", "transport", "failure"
+    count: int = 1
+    status: int | None = None
+
+    @property
+    def key(self) -> tuple:
+        return (self.assoc, self.message, self.sender, self.receiver, self.label, self.kind)
+
+    def text(self, numbered: bool) -> str:
+        prefix = f"#{self.assoc} " if numbered else ""
+        times = f" ×{self.count}" if self.count > 1 else ""
+        return f"{prefix}{self.message}{times}  {self.label}".rstrip()
+
+
+@dataclass
+class SequenceDiagram:
+    """A drawn sequence diagram: ``figure`` (matplotlib), ``panels`` (rows per panel)."""
+
+    panels: list[tuple[str, list[str], list[Row]]]
+    figure: Any = field(repr=False)
+
+    @property
+    def rows(self) -> list[Row]:
+        return [row for _title, _parts, rows in self.panels for row in rows]
+
+    @property
+    def participants(self) -> list[str]:
+        seen: list[str] = []
+        for _title, parts, _rows in self.panels:
+            seen += [p for p in parts if p not in seen]
+        return seen
+
+    def text(self) -> str:
+        """Every arrow as one line: ``sender -> receiver: MESSAGE ×n  label``."""
+        lines = []
+        for title, _parts, rows in self.panels:
+            if title:
+                lines.append(f"[{title}]")
+            numbered = len({r.assoc for r in rows}) > 1
+            lines += [f"{r.sender} -> {r.receiver}: {r.text(numbered)}" for r in rows]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        parts = []
+        for title, people, rows in self.panels:
+            assocs = len({r.assoc for r in rows})
+            messages = sum(r.count for r in rows if r.kind != "transport")
+            head = f"{title}: " if title else ""
+            parts.append(f"{head}{' / '.join(people)} - {messages} message(s), {assocs} association(s)")
+        return "SequenceDiagram(" + "; ".join(parts) + ")"
+
+    def _repr_png_(self) -> bytes:
+        from medlab import plotting
+
+        return plotting.png_bytes(self.figure)
+
+    def savefig(self, path: Any) -> None:
+        self.figure.savefig(path)
+
+
+def events_of(source: Any, timeout: float = 10.0) -> list[ev.PacsEvent]:
+    """The events of a PACS, a Recorder or a list, once the wire has gone quiet.
+
+    A PACS records the end of a connection on its own thread, a moment after
+    the client's ``release()`` returned: wait (at most ``timeout`` s) until
+    every connection opened has closed and no new event arrived for 50 ms, so
+    that a lesson's output does not depend on that race.
+    """
+    import time
+
+    if isinstance(source, (list, tuple)):
+        return list(source)
+    deadline = time.monotonic() + timeout
+    last = -1
+    while True:
+        events = list(source.events)
+        opened = sum(1 for e in events if e.message == "TCP-OPEN")
+        closed = sum(1 for e in events if e.message == "TCP-CLOSE")
+        if (opened <= closed and len(events) == last) or time.monotonic() > deadline:
+            return events
+        last = len(events)
+        time.sleep(0.05)
+
+
+def transcript(source: Any, assoc: int | None = None) -> str:
+    """One line per event of a PACS, a Recorder or a list (after the wire went quiet)."""
+    return ev.events_text(events_of(source), assoc)
+
+
+def _merge_orphans(events: list[ev.PacsEvent]) -> list[ev.PacsEvent]:
+    """Put each message back into the association (and the wire order) it belongs to.
+
+    pynetdicom reports two messages outside their connection's lifetime: a
+    requestor's A-ASSOCIATE-RQ is handed to the network layer *before* the
+    TCP connection exists, and an A-RELEASE-RP can be reported *after* the
+    connection closed. A recorder that numbers associations by connection
+    may then file them under numbers of their own. Such an orphan (a number
+    without TCP-OPEN) is merged into the next association between the same
+    AEs (for a request) or the previous one (for anything else), and the
+    TCP-OPEN / TCP-CLOSE are moved around it.
+    """
+    import dataclasses
+
+    by_assoc: dict[int, list[ev.PacsEvent]] = {}
+    for e in events:
+        by_assoc.setdefault(e.assoc, []).append(e)
+    opened = {n for n, evs in by_assoc.items() if any(e.message == "TCP-OPEN" for e in evs)}
+    renumber: dict[int, int] = {}
+    for n, evs in by_assoc.items():
+        if n in opened or any(isinstance(e, ev.Note) for e in evs):
+            continue
+        pair = {x for e in evs for x in (e.sender, e.receiver)}
+        if isinstance(evs[0], ev.AssociationRequest):
+            candidates = sorted(m for m in opened if m > n)
+        else:
+            candidates = sorted((m for m in opened if m < n), reverse=True)
+        for m in candidates:
+            names = {x for e in by_assoc[m] for x in (e.sender, e.receiver)} - {"?"}
+            if pair <= names | {"?"} or names <= pair:
+                renumber[n] = m
+                break
+    if not renumber:
+        return events
+    out = [dataclasses.replace(e, assoc=renumber[e.assoc]) if e.assoc in renumber else e for e in events]
+    for m in set(renumber.values()):
+        idx = [i for i, e in enumerate(out) if e.assoc == m]
+        op = next((i for i in idx if out[i].message == "TCP-OPEN"), None)
+        if op is not None and op != idx[0]:
+            out.insert(idx[0], out.pop(op))  # the connection opens before the request
+        idx = [i for i, e in enumerate(out) if e.assoc == m]
+        close = next((i for i in idx if out[i].message == "TCP-CLOSE"), None)
+        if close is not None and close != idx[-1]:
+            out.insert(idx[-1], out.pop(close))  # and closes after the last message
+    return out
+
+
+def _fill_unknown(events: list[ev.PacsEvent]) -> list[ev.PacsEvent]:
+    """Replace the ``?`` a PACS writes before a peer names itself by that peer's AE title."""
+    import dataclasses
+
+    names: dict[int, str] = {}
+    for e in events:
+        if isinstance(e, ev.AssociationRequest):
+            names.setdefault(e.assoc, e.sender if e.sender != "?" else e.receiver)
+    out = []
+    for e in events:
+        name = names.get(e.assoc)
+        if name and "?" in (e.sender, e.receiver):
+            e = dataclasses.replace(
+                e, sender=name if e.sender == "?" else e.sender,
+                receiver=name if e.receiver == "?" else e.receiver,
+            )
+        out.append(e)
+    return out
+
+
+def _row(e: ev.PacsEvent) -> Row:
+    if isinstance(e, ev.Transport):
+        return Row(e.assoc, e.message, e.sender, e.receiver, "", "transport")
+    if isinstance(e, ev.AssociationRequest):
+        return Row(e.assoc, e.message, e.sender, e.receiver, f"{len(e.contexts)} context(s) proposed", "pdu")
+    if isinstance(e, ev.AssociationAccept):
+        label = f"{len(e.accepted)} accepted"
+        if e.rejected:
+            reasons = sorted({c.result for c in e.rejected})
+            label += f", {len(e.rejected)} rejected ({', '.join(reasons)})"
+        return Row(e.assoc, e.message, e.sender, e.receiver, label, "pdu" if not e.rejected else "failure")
+    if isinstance(e, ev.AssociationReject):
+        return Row(e.assoc, e.message, e.sender, e.receiver, e.reason, "failure")
+    if isinstance(e, ev.Abort):
+        return Row(e.assoc, e.message, e.sender, e.receiver, e.reason or e.source, "failure")
+    if isinstance(e, ev.Note):
+        return Row(e.assoc, e.message, e.sender, e.receiver, e.text, "failure")
+    if isinstance(e, ev.Dimse):
+        if e.status is not None:
+            label = ev.status_text(e.status)
+            if e.info and not e.info.startswith("remaining="):
+                label += f" {e.info}"
+            failed = e.status not in (0x0000, 0xFF00, 0xFF01, 0xFE00) and not 0xB000 <= e.status <= 0xBFFF
+            return Row(e.assoc, e.message, e.sender, e.receiver, label, "failure" if failed else "dimse",
+                       status=e.status)
+        label = e.info or _short_name(e.sop_class)
+        return Row(e.assoc, e.message, e.sender, e.receiver, label, "dimse")
+    if isinstance(e, ev.Release):
+        return Row(e.assoc, e.message, e.sender, e.receiver, "", "pdu")
+    return Row(e.assoc, e.message, e.sender, e.receiver, e.details(), "pdu")
+
+
+def _short_name(uid: str) -> str:
+    name = ev.uid_name(uid)
+    for long, short in (
+        ("Information Model", "IM"),
+        ("Query/Retrieve", "Q/R"),
+        (" SOP Class", ""),
+        ("Modality Performed Procedure Step", "MPPS"),
+    ):
+        name = name.replace(long, short)
+    return name if len(name) <= 40 else name[:39] + "…"
+
+
+def fold(rows: list[Row]) -> list[Row]:
+    """Fold repeated exchanges (period 1, 2 or 3 rows) into one set of rows with counts."""
+    out: list[Row] = []
+    i = 0
+    while i < len(rows):
+        folded = False
+        for period in (1, 2, 3):
+            if len(out) >= period and i + period <= len(rows):
+                tail = out[-period:]
+                nxt = rows[i : i + period]
+                if all(a.key == b.key for a, b in zip(tail, nxt, strict=True)) and not any(
+                    r.kind in ("pdu", "transport") for r in nxt
+                ):
+                    for row in tail:
+                        row.count += 1
+                    i += period
+                    folded = True
+                    break
+        if not folded:
+            r = rows[i]
+            out.append(Row(r.assoc, r.message, r.sender, r.receiver, r.label, r.kind, 1, r.status))
+            i += 1
+    return out
+
+
+def _participants(rows: list[Row], order: Sequence[str] | None) -> list[str]:
+    people: list[str] = list(order or [])
+    for r in rows:
+        for name in (r.sender, r.receiver):
+            if name not in people:
+                people.append(name)
+    return people
+
+
+def _prepare(events: Sequence[ev.PacsEvent], transport: bool, collapse: bool,
+             assoc: int | Sequence[int] | None, dimse_only: bool = False) -> list[Row]:
+    evs = _fill_unknown(_merge_orphans(list(events)))
+    if assoc is not None:
+        wanted = {assoc} if isinstance(assoc, int) else set(assoc)
+        evs = [e for e in evs if e.assoc in wanted]
+    if dimse_only:
+        evs = [e for e in evs if isinstance(e, (ev.Dimse, ev.Note, ev.AssociationReject, ev.Abort))]
+    rows = [_row(e) for e in evs if transport or not isinstance(e, ev.Transport)]
+    return fold(rows) if collapse else rows
+
+
+def _draw(ax: Any, rows: list[Row], people: list[str], title: str) -> None:
+    numbered = len({r.assoc for r in rows}) > 1
+    n = max(len(rows), 1)
+    xs = {p: i for i, p in enumerate(people)}
+    ax.set_xlim(-0.6, max(len(people) - 1, 1) + 0.6)
+    ax.set_ylim(n + 0.2, -1.2)
+    ax.set_axis_off()
+    for p, x in xs.items():
+        ax.plot([x, x], [-0.5, n], color="0.6", lw=1, zorder=1)
+        ax.text(x, -0.8, p, ha="center", va="center", fontsize=8, weight="bold",
+                bbox={"boxstyle": "round,pad=0.25", "fc": "0.93", "ec": "0.5"})
+    for y, r in enumerate(rows, start=0):
+        y = y + 0.35
+        x0, x1 = xs[r.sender], xs[r.receiver]
+        colour = COLOURS[(r.assoc - 1) % len(COLOURS)]
+        style = "-"
+        if r.kind == "transport":
+            colour, style = "0.55", "--"
+        if r.kind == "failure":
+            colour = "#b71c1c"
+        text = r.text(numbered)
+        if x0 == x1:  # a note about one side (e.g. a timeout seen by the caller)
+            ax.text(x0 + 0.05, y, text, fontsize=6.5, color=colour, va="center")
+            continue
+        ax.annotate("", xy=(x1, y), xytext=(x0, y),
+                    arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.2 + 0.3 * (r.count > 1),
+                                "linestyle": style, "shrinkA": 0, "shrinkB": 0}, zorder=3)
+        if r.message == "NO-CONNECTION":
+            ax.plot([x1 - 0.05 * (1 if x1 > x0 else -1)], [y], "x", color=colour, ms=8, mew=2)
+        ax.text((x0 + x1) / 2, y - 0.12, text, ha="center", va="bottom", fontsize=6.5, color=colour,
+                clip_on=False)
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def sequence_diagram(
+    events: Any,
+    *,
+    title: str = "",
+    transport: bool = True,
+    collapse: bool = True,
+    assoc: int | Sequence[int] | None = None,
+    participants: Sequence[str] | None = None,
+    width: float = 7.0,
+    dimse_only: bool = False,
+) -> SequenceDiagram:
+    """Draw recorded events as a sequence diagram (one arrow per PDU / DIMSE message).
+
+    Parameters
+    ----------
+    events:
+        A PACS, a :class:`~medlab.net.scu.Recorder`, or their ``.events`` list
+        (see :mod:`medlab.net.events`).
+    title:
+        Shown above the diagram.
+    transport:
+        Draw TCP connect / close (dashed).
+    collapse:
+        Fold repeated exchanges into one row ``×n``.
+    assoc:
+        Only this association number (or these).
+    participants:
+        Lifeline order, left to right (others are added as they appear).
+    dimse_only:
+        Leave out TCP and the association PDUs: only requests, responses and
+        failures (a whole day of work fits in one figure).
+    """
+    from medlab import plotting
+
+    rows = _prepare(events_of(events), transport, collapse, assoc, dimse_only)
+    people = _participants(rows, participants)
+    fig = plotting.figure(width, min(4.0, 0.9 + 0.2 * max(len(rows), 2)), layout=None)
+    ax = fig.add_axes((0.01, 0.01, 0.98, 0.90 if title else 0.98))
+    _draw(ax, rows, people, title)
+    return SequenceDiagram([(title, people, rows)], fig)
+
+
+def side_by_side(
+    *event_lists: Any,
+    titles: Sequence[str] = (),
+    transport: bool = True,
+    collapse: bool = True,
+    participants: Sequence[str] | None = None,
+) -> SequenceDiagram:
+    """Two (or more) conversations next to each other, e.g. C-MOVE beside C-GET."""
+    from medlab import plotting
+
+    prepared = [_prepare(events_of(events), transport, collapse, None) for events in event_lists]
+    longest = max((len(rows) for rows in prepared), default=2)
+    fig = plotting.figure(8.0, min(4.0, 0.9 + 0.2 * max(longest, 2)), layout=None)
+    panels = []
+    k = len(prepared)
+    for i, rows in enumerate(prepared):
+        title = titles[i] if i < len(titles) else ""
+        people = _participants(rows, participants)
+        ax = fig.add_axes((i / k + 0.005, 0.01, 1 / k - 0.01, 0.90))
+        _draw(ax, rows, people, title)
+        panels.append((title, people, rows))
+    return SequenceDiagram(panels, fig)
+
+
+__all__ = ["Row", "SequenceDiagram", "events_of", "fold", "sequence_diagram", "side_by_side", "transcript"]

@@ -1,0 +1,233 @@
+"""Event records: what a :class:`~medlab.net.PACS` saw and said on the wire.
+
+Every association leaves an ordered list of records in ``PACS.events``, one per
+message in either direction, so that a lesson can print them or draw a
+sequence diagram (``sender`` → ``receiver``, labelled with ``message``):
+
+=====================  ===========================================================
+``message``            meaning (PS3.8 for the association, PS3.7 for DIMSE)
+=====================  ===========================================================
+``TCP-OPEN``           a peer connected (transport, before any PDU)
+``A-ASSOCIATE-RQ``     association request: AE titles, proposed presentation contexts
+``A-ASSOCIATE-AC``     accepted: result of every context (accepted/rejected + why)
+``A-ASSOCIATE-RJ``     rejected: result, source and reason (PS3.8 §9.3.4)
+``C-ECHO-RQ`` …        a DIMSE request (``C-STORE-RQ``, ``C-FIND-RQ``, ``N-ACTION-RQ`` …)
+``C-ECHO-RSP`` …       its response, with the status (PS3.7 Annex C)
+``A-RELEASE-RQ/RP``    orderly release
+``A-ABORT``            abort by a user (A-ABORT) or the provider (A-P-ABORT)
+``TCP-CLOSE``          the connection closed
+=====================  ===========================================================
+
+Fields are deterministic (association numbers count from 1 per PACS; ports and
+times are kept out of comparisons), so a stored notebook output stays stable.
+This module imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Presentation context results, PS3.8 §9.3.3.2 (Result/Reason field of the AC).
+CONTEXT_RESULTS = {
+    0: "accepted",
+    1: "user-rejection",
+    2: "no-reason (provider rejection)",
+    3: "abstract-syntax-not-supported",
+    4: "transfer-syntaxes-not-supported",
+}
+
+
+def uid_name(uid: str) -> str:
+    """The registered name of a UID (``"CT Image Storage"``) or the UID itself."""
+    if not uid:
+        return ""
+    try:
+        from pydicom.uid import UID
+
+        name = UID(uid).name
+    except Exception:  # noqa: BLE001 - a name is cosmetic
+        return uid
+    return name or uid
+
+
+def status_text(status: int | None, command: str = "") -> str:
+    """``0x0000 Success``-style text for a DIMSE status (PS3.7 Annex C)."""
+    if status is None:
+        return ""
+    try:
+        from pynetdicom.status import code_to_category
+
+        category = code_to_category(status)
+    except Exception:  # noqa: BLE001
+        category = ""
+    special = {
+        0xA801: "Move Destination unknown",
+        0xFE00: "Cancel",
+        0xFF01: "Pending (optional keys not supported)",
+        0xB000: "Warning (sub-operations failed)",
+        0xA700: "Out of resources",
+        0xA900: "Identifier/Data set does not match SOP Class",
+        0x0110: "Processing failure",
+        0x0111: "Duplicate SOP instance",
+        0x0112: "No such SOP instance",
+        0x0106: "Invalid attribute value",
+        0x0122: "SOP class not supported",
+    }
+    text = special.get(status, category)
+    return f"0x{status:04X} {text}".rstrip()
+
+
+@dataclass(frozen=True)
+class ContextRecord:
+    """One presentation context: proposed (``transfer_syntaxes``) and its result."""
+
+    id: int
+    abstract_syntax: str
+    transfer_syntaxes: tuple[str, ...] = ()
+    result: str = ""
+    transfer_syntax: str = ""
+
+    def __str__(self) -> str:
+        name = uid_name(self.abstract_syntax)
+        if self.result:
+            chosen = f" [{uid_name(self.transfer_syntax)}]" if self.transfer_syntax else ""
+            return f"({self.id}) {name}: {self.result}{chosen}"
+        syntaxes = ", ".join(uid_name(t) for t in self.transfer_syntaxes)
+        return f"({self.id}) {name} [{syntaxes}]"
+
+
+@dataclass(frozen=True)
+class PacsEvent:
+    """Base record: association number, who sent what to whom.
+
+    ``message`` is the PDU or DIMSE message name; ``sender`` and ``receiver``
+    are AE titles (``"?"`` before the peer has said who it is).
+    """
+
+    assoc: int
+    message: str
+    sender: str
+    receiver: str
+    time: float = field(default=0.0, compare=False, repr=False)
+    peer: str = field(default="", compare=False, repr=False)  # host:port of the remote end
+
+    def details(self) -> str:
+        """The part of the one-line text after the message name."""
+        return ""
+
+    def __str__(self) -> str:
+        text = f"#{self.assoc} {self.sender} -> {self.receiver}: {self.message}"
+        extra = self.details()
+        return f"{text}  {extra}" if extra else text
+
+
+@dataclass(frozen=True)
+class Transport(PacsEvent):
+    """TCP connection opened or closed (``TCP-OPEN`` / ``TCP-CLOSE``)."""
+
+
+@dataclass(frozen=True)
+class AssociationRequest(PacsEvent):
+    """A-ASSOCIATE-RQ with the proposed presentation contexts."""
+
+    contexts: tuple[ContextRecord, ...] = ()
+    max_pdu: int = 0
+
+    def details(self) -> str:
+        return f"{len(self.contexts)} presentation context(s) proposed"
+
+
+@dataclass(frozen=True)
+class AssociationAccept(PacsEvent):
+    """A-ASSOCIATE-AC: the result of every proposed context."""
+
+    contexts: tuple[ContextRecord, ...] = ()
+
+    @property
+    def accepted(self) -> tuple[ContextRecord, ...]:
+        return tuple(c for c in self.contexts if c.result == "accepted")
+
+    @property
+    def rejected(self) -> tuple[ContextRecord, ...]:
+        return tuple(c for c in self.contexts if c.result != "accepted")
+
+    def details(self) -> str:
+        return f"{len(self.accepted)} accepted, {len(self.rejected)} rejected"
+
+
+@dataclass(frozen=True)
+class AssociationReject(PacsEvent):
+    """A-ASSOCIATE-RJ: result (permanent/transient), source and reason (PS3.8 §9.3.4)."""
+
+    result: str = ""
+    source: str = ""
+    reason: str = ""
+
+    def details(self) -> str:
+        return f"{self.result}, {self.source}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Dimse(PacsEvent):
+    """A DIMSE request or response (``C-STORE-RQ``, ``C-FIND-RSP`` …).
+
+    ``status`` is set on responses; ``sop_class`` is the Affected/Requested
+    SOP Class; ``info`` carries a short detail (query level, move destination,
+    sub-operation counts, error comment).
+    """
+
+    message_id: int = 0
+    sop_class: str = ""
+    sop_instance: str = ""
+    status: int | None = None
+    info: str = ""
+
+    @property
+    def command(self) -> str:
+        """``C-STORE`` for ``C-STORE-RQ``."""
+        return self.message.rsplit("-", 1)[0]
+
+    @property
+    def is_response(self) -> bool:
+        return self.message.endswith("-RSP")
+
+    def details(self) -> str:
+        parts = [f"id={self.message_id}"]
+        if self.status is not None:
+            parts.append(status_text(self.status))
+        elif self.sop_class:
+            parts.append(uid_name(self.sop_class))
+        if self.info:
+            parts.append(self.info)
+        return "  ".join(parts)
+
+
+@dataclass(frozen=True)
+class Release(PacsEvent):
+    """A-RELEASE-RQ or A-RELEASE-RP."""
+
+
+@dataclass(frozen=True)
+class Abort(PacsEvent):
+    """A-ABORT (from a user) or A-P-ABORT (from the provider: bad PDU, timeout)."""
+
+    source: str = ""
+    reason: str = ""
+
+    def details(self) -> str:
+        return ", ".join(p for p in (self.source, self.reason) if p)
+
+
+@dataclass(frozen=True)
+class Note(PacsEvent):
+    """Something the PACS did that is not a message (e.g. a file rejected), for the log."""
+
+    text: str = ""
+
+    def details(self) -> str:
+        return self.text
+
+
+def events_text(events: list[PacsEvent], assoc: int | None = None) -> str:
+    """One line per event (optionally only association ``assoc``)."""
+    return "\n".join(str(e) for e in events if assoc is None or e.assoc == assoc)
