@@ -1,12 +1,12 @@
 """medlab's networking room: a small real PACS built on pynetdicom.
 
 ``from medlab.net import PACS`` is cheap: pynetdicom is imported only when a
-PACS is created (module ``__getattr__``), so ``import medlab`` stays light.
+PACS is created (lazy exports, see :mod:`medlab._lazy`), so ``import medlab`` stays light.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from medlab._lazy import install
 
 __all__ = [
     "PACS", "PACSConfig", "Recorder", "compatible", "events_text", "explain", "sequence_diagram",
@@ -18,24 +18,19 @@ __all__ = [
 IMPLEMENTATION_CLASS_UID = "2.25.186240651473926584418209406131117213549"
 IMPLEMENTATION_VERSION = "MEDLAB_PACS_01"
 
-_LAZY = {
-    "PACS": ("medlab.net.server", "PACS"),
-    "PACSConfig": ("medlab.net.config", "PACSConfig"),
-    "events_text": ("medlab.net.events", "events_text"),
-    "sequence_diagram": ("medlab.net.diagram", "sequence_diagram"),
-    "side_by_side": ("medlab.net.diagram", "side_by_side"),
-    "transcript": ("medlab.net.diagram", "transcript"),
-    "explain": ("medlab.net.explain", "explain"),
-    "compatible": ("medlab.net.compat", "compatible"),
-    "Recorder": ("medlab.net.scu", "Recorder"),
-    "start_pacs": ("medlab.net.scu", "start_pacs"),
+_EXPORTS: dict[str, str] = {
+    "PACS": "medlab.net.server",
+    "PACSConfig": "medlab.net.config",
+    "events_text": "medlab.net.events",
+    "sequence_diagram": "medlab.net.diagram",
+    "side_by_side": "medlab.net.diagram",
+    "transcript": "medlab.net.diagram",
+    "explain": "medlab.net.explain",
+    "compatible": "medlab.net.compat",
+    "Recorder": "medlab.net.scu",
+    "start_pacs": "medlab.net.scu",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'medlab.net' has no attribute {name!r}")
+# Lazy, and `medlab.net.explain` stays the function even after its same-named
+# submodule is imported (see medlab._lazy).
+__getattr__, __dir__ = install(__name__, _EXPORTS)
