@@ -29,9 +29,10 @@ def register(subparsers: Any) -> None:
             p.add_argument("--host", help="address to bind (default 127.0.0.1)")
             p.add_argument("--port", type=int, help="TCP port (default 11112; 0 = any free port)")
             p.add_argument("--aet", help="our AE title (default MEDLAB)")
-            p.add_argument("--allow", nargs="+", metavar="AET", help="calling AE titles allowed in")
-            p.add_argument("--peer", action="append", default=[], metavar="AET=HOST:PORT",
-                           help="a known peer (C-MOVE destination); repeat for more")
+            p.add_argument("--allow", nargs="+", action="extend", metavar="AET",
+                           help="calling AE titles allowed in (default: any)")
+            p.add_argument("--peer", nargs="+", action="extend", default=[], metavar="AET=HOST:PORT",
+                           help="known peers, the C-MOVE destinations")
 
     serve = sub.add_parser("serve", help="run the PACS in the foreground")
     common(serve)

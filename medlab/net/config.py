@@ -106,9 +106,9 @@ class PACSConfig:
         What to print (CLI) per event: ``"all"``, ``"associations"`` (no DIMSE
         lines) or ``"none"``.
     quiet_library_logging:
-        Turn pynetdicom's own per-message logging handlers off (its documented
-        ``_config.LOG_HANDLER_LEVEL = "none"``; +5 % throughput). Process-wide,
-        so only the CLI server turns it on.
+        Turn pynetdicom's own per-message logging off (its documented
+        ``_config.LOG_HANDLER_LEVEL = "none"`` and ``LOG_REQUEST_IDENTIFIERS =
+        False``; +5 % throughput). Process-wide, so only the CLI server turns it on.
     """
 
     aet: str = "MEDLAB"
@@ -146,7 +146,13 @@ class PACSConfig:
         try:
             import tomllib
         except ModuleNotFoundError:  # Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
+            try:
+                import tomli as tomllib  # type: ignore[no-redef]
+            except ModuleNotFoundError:
+                raise MedlabError(
+                    "Reading a TOML configuration needs Python 3.11 or the tomli package",
+                    fix="pip install tomli, or build a PACSConfig(...) in Python instead.",
+                ) from None
         path = Path(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -180,8 +180,11 @@ def _upper_time(value: str) -> str:
     return f"{whole}.{(frac + '999999')[:6]}"
 
 
-def find(store: Store, model: str, identifier: Dataset) -> Iterator[Match]:
+def find(store: Store, model: str, identifier: Dataset, retrieve_aet: str = "") -> Iterator[Match]:
     """Run a Q/R C-FIND: ``model`` is ``"PATIENT"`` or ``"STUDY"`` (root).
+
+    ``retrieve_aet`` answers a requested Retrieve AE Title (0008,0054): the AE
+    that can C-MOVE/C-GET the match, i.e. this PACS.
 
     Raises :class:`QueryError` (0xA900 or 0xC000 family) for an identifier that
     cannot be processed.
@@ -254,7 +257,7 @@ def find(store: Store, model: str, identifier: Dataset) -> Iterator[Match]:
             rsp.SpecificCharacterSet = charset
         rsp.QueryRetrieveLevel = level
         if "RetrieveAETitle" in identifier:
-            rsp.RetrieveAETitle = identifier.RetrieveAETitle or ""
+            rsp.RetrieveAETitle = retrieve_aet or identifier.RetrieveAETitle or ""
         for elem in identifier:
             keyword = elem.keyword
             if keyword in _IGNORED or elem.tag.group in (0x0000, 0x0002):
@@ -270,8 +273,6 @@ def find(store: Store, model: str, identifier: Dataset) -> Iterator[Match]:
                 rsp.add_new(elem.tag, elem.VR, None)
                 continue
             setattr(rsp, keyword, value)
-        if needs_utf8 or charset:
-            rsp.SpecificCharacterSet = rsp.SpecificCharacterSet  # keep first
         yield Match(rsp, supported)
 
 

@@ -29,9 +29,11 @@ import logging
 import socket
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -214,7 +216,10 @@ class PACS:
         self.config = config
         self._events: deque[ev.PacsEvent] = deque(maxlen=config.max_events)
         self._listeners: list[Callable[[ev.PacsEvent], None]] = []
-        self._assocs: dict[int, _AssocInfo] = {}
+        # Keyed by the association object itself (weakly): a record lives as long as its
+        # association, so a message pynetdicom reports after TCP-CLOSE (a late A-RELEASE-RP)
+        # keeps its number, and a recycled id() can never inherit an old record.
+        self._assocs: weakref.WeakKeyDictionary[Any, _AssocInfo] = weakref.WeakKeyDictionary()
         self._early: dict[tuple[int, int], Any] = {}  # C-STORE results computed on receipt
         self._assoc_counter = 0
         self._lock = threading.Lock()
@@ -274,7 +279,10 @@ class PACS:
         from pynetdicom import AE, _config, evt
 
         if self.config.quiet_library_logging:
+            # Documented pynetdicom settings: no per-message log handlers, and no
+            # decoding + pretty-printing of every C-FIND/MOVE/GET identifier for a log.
             _config.LOG_HANDLER_LEVEL = "none"
+            _config.LOG_REQUEST_IDENTIFIERS = False
         if self.store is not None:  # opened by a query helper while stopped
             self.store.close()
         self.store = Store(self.root, fsync=self.config.fsync)
@@ -331,7 +339,7 @@ class PACS:
         while not self._stopping.wait(0.2):
             now = time.monotonic()
             for assoc in list(self._ae.active_associations):
-                info = self._assocs.get(id(assoc))
+                info = self._assocs.get(assoc)
                 if info is None or info.dropped or assoc.is_established or info.is_requestor:
                     continue
                 if now - info.opened > self.config.acse_timeout:
@@ -604,7 +612,7 @@ class PACS:
                 LOGGER.exception("event listener failed")
 
     def _info(self, assoc: Any) -> _AssocInfo:
-        info = self._assocs.get(id(assoc))
+        info = self._assocs.get(assoc)
         if info is None:  # an event before CONN_OPEN (should not happen)
             info = self._register(assoc)
         return info
@@ -620,7 +628,7 @@ class PACS:
             remote = "?"
             address = (assoc.requestor.address, assoc.requestor.port)
         info = _AssocInfo(n, self.aet, remote, f"{address[0]}:{address[1]}", assoc.is_requestor)
-        self._assocs[id(assoc)] = info
+        self._assocs[assoc] = info
         return info
 
     def _direction(self, info: _AssocInfo, sent: bool) -> tuple[str, str]:
@@ -629,7 +637,8 @@ class PACS:
     def _on_conn_open(self, event: Any) -> None:
         assoc = event.assoc
         tune_association(assoc)
-        info = self._register(assoc)
+        # A requestor's A-ASSOCIATE-RQ is reported before its connection opens: keep its number.
+        info = self._assocs.get(assoc) or self._register(assoc)
         sender, receiver = self._direction(info, sent=info.is_requestor)
         self._emit(ev.Transport(info.n, "TCP-OPEN", sender, receiver, time.time(), info.peer))
 
@@ -637,7 +646,7 @@ class PACS:
         key = id(event.assoc)
         for early in [k for k in self._early if k[0] == key]:
             self._early.pop(early, None)
-        info = self._assocs.pop(key, None)
+        info = self._assocs.get(event.assoc)
         if info is None:
             return
         sender, receiver = self._direction(info, sent=info.is_requestor)
@@ -837,7 +846,7 @@ class PACS:
             if sop_class == MODALITY_WORKLIST_FIND:
                 matches = find_worklist(self.store, identifier)  # type: ignore[arg-type]
             else:
-                matches = find(self.store, _MODEL[sop_class], identifier)  # type: ignore[arg-type]
+                matches = find(self.store, _MODEL[sop_class], identifier, self.aet)  # type: ignore[arg-type]
             for match in matches:
                 if event.is_cancelled:
                     yield 0xFE00, None
@@ -1092,7 +1101,7 @@ class PACS:
         """A short conformance statement of this configuration (PS3.2 style)."""
         from medlab.net.conformance import conformance_statement
 
-        return conformance_statement(self.config)
+        return conformance_statement(replace(self.config, port=self.port) if self.is_running else self.config)
 
 
 def tune_association(assoc: Any) -> None:

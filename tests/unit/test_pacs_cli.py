@@ -93,7 +93,7 @@ def test_sigkill_mid_transfer_then_restart_is_consistent(tmp_path):
     root = tmp_path / "pacs"
     port = support.free_port()
     server = Server(root, port, "--log", "none")
-    images = [make_instance(1, 1, 1, i, rows=512, columns=512) for i in range(1, 61)]
+    images = [make_instance(1, 1, 1, i, rows=512, columns=512) for i in range(1, 101)]
     acked: list[str] = []
 
     def send() -> None:
@@ -162,10 +162,12 @@ def test_ls_worklist_and_conformance(tmp_path):
     assert "SPS0001  20260105 0930  CT  CT01  DOE^JANE [P9]" in listed.stdout
 
     conf = medlab("pacs", "conformance", "--aet", "ARCHIVE", "--peer", "STORESCP=127.0.0.1:11113",
-                  home=tmp_path)
+                  "VIEWER=127.0.0.1:11114", "--allow", "CT01", "--allow", "MR01", home=tmp_path)
     assert conf.returncode == 0
     assert "AE title ............ ARCHIVE" in conf.stdout
     assert "STORESCP         127.0.0.1:11113" in conf.stdout
+    assert "VIEWER           127.0.0.1:11114" in conf.stdout
+    assert "Calling AE titles ... CT01, MR01" in conf.stdout
     assert "1.2.840.10008.5.1.4.31" in conf.stdout and "CT Image Storage" in conf.stdout
     bad = medlab("pacs", "conformance", "--peer", "nonsense", home=tmp_path)
     assert bad.returncode == 1 and bad.stderr.startswith("medlab: Cannot read the peer")

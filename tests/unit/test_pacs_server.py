@@ -372,31 +372,42 @@ def test_find_failure_and_unsupported_key(seeded):
     out = cfind(seeded, StudyRootQueryRetrieveInformationModelFind, q("PATIENT", PatientID=""))
     assert [s for s, _ in out] == [0xA900]
     out = cfind(seeded, StudyRootQueryRetrieveInformationModelFind,
-                q("STUDY", PatientID="PAT0001", StudyInstanceUID="", InstitutionName=""))
+                q("STUDY", PatientID="PAT0001", StudyInstanceUID="", InstitutionName="", RetrieveAETitle=""))
     assert [s for s, _ in out] == [0xFF01, 0x0000]
     assert out[0][1].InstitutionName in ("", None)
+    assert out[0][1].RetrieveAETitle == "MEDLAB"  # where to C-MOVE/C-GET it from
 
 
-def test_cancel_find(tmp_path):
+def test_cancel_find(tmp_path, monkeypatch):
+    import medlab.net.server as server_module
+    from medlab.net.store import _row_from
+
+    real_find = server_module.find
+
+    def slow_find(*args, **kwargs):  # 2 ms per match, so the C-CANCEL surely arrives mid-way
+        for match in real_find(*args, **kwargs):
+            time.sleep(0.002)
+            yield match
+
+    monkeypatch.setattr(server_module, "find", slow_find)
     with PACS(root=tmp_path / "p") as pacs:
-        from medlab.net.store import _row_from
-
-        for i in range(1, 1001):  # index rows only (C-FIND never reads the files): quick to seed
+        for i in range(1, 301):  # index rows only (C-FIND never reads the files): quick to seed
             row = _row_from(make_instance(1, 1, 1, i))
             row.update(transfer_syntax="1.2.840.10008.1.2.1", path=f"x/{i}.dcm", size=1,
                        source_aet="", stored_at=0.0)
             pacs.store._index(row)
         _, assoc = associate(pacs, StudyRootQueryRetrieveInformationModelFind)
         cx = assoc.accepted_contexts[0].context_id
-        # C-CANCEL-FIND-RQ 50 ms after the request, while the 1,000 answers are being sent
+        # C-CANCEL-FIND-RQ 50 ms after the request, while the 300 answers are being sent
         timer = threading.Timer(0.05, assoc.send_c_cancel, (7, cx))
         timer.start()
         statuses = [status.Status for status, _ in assoc.send_c_find(
             q("IMAGE", SOPInstanceUID=""), StudyRootQueryRetrieveInformationModelFind, msg_id=7)]
         timer.join()
         assoc.release()
-    assert statuses[-1] == 0xFE00
-    assert len(statuses) < 1000
+    assert statuses[-1] == 0xFE00  # Cancel (PS3.4 C.4.1.3.1)
+    assert len(statuses) < 300
+    assert set(statuses[:-1]) <= {0xFF00}
 
 
 # ---------------------------------------------------------------- retrieve
