@@ -12,14 +12,14 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10
     import tomli as tomllib
 
-SPEC = re.compile(r"^\s*-\s+([A-Za-z0-9_.\-]+)\s*([<>=!~].*)?$")
+SPEC = re.compile(r"^\s*-\s+([A-Za-z0-9_.\-]+)\s*([<>=!~][^;]*)?(;.*)?$")
 
 
 def pyproject_deps() -> dict[str, str]:
     data = tomllib.loads((support.REPO / "pyproject.toml").read_text())
     deps = {}
     for dep in data["project"]["dependencies"]:
-        name, spec = re.match(r"([A-Za-z0-9_.\-]+)\s*(.*)", dep).groups()
+        name, spec = re.match(r"([A-Za-z0-9_.\-]+)\s*([^;]*)(;.*)?", dep).groups()[:2]
         deps[name.lower()] = spec.replace(" ", "")
     return deps
 
