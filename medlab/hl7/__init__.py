@@ -11,7 +11,8 @@ medlab adds what a lesson needs around the hl7apy library:
   sub-component with its position, name and data type;
 * :func:`escape` / :func:`unescape` - the ``\\F\\ \\S\\ \\T\\ \\R\\ \\E\\`` escape sequences;
 * :func:`ack` - the acknowledgement (MSH + MSA) a receiver sends back;
-* :class:`Listener` and :func:`send` - MLLP over TCP;
+* :class:`Listener` and :func:`send` - MLLP over TCP; :func:`start_listener` - the
+  bundled listener, or the endpoint an instructor configured (:mod:`medlab.settings`);
 * :func:`read_log` and :func:`summarize` - many messages from a file, fast;
 * :func:`order_to_worklist` - an imaging order as a DICOM worklist item.
 
@@ -50,6 +51,9 @@ _EXPORTS: dict[str, str] = {
     "schedule_order": "medlab.hl7.orders",
     "WORKLIST_MAPPING": "medlab.hl7.orders",
     "samples": "medlab.hl7.samples",
+    "feed": "medlab.hl7.feed",
+    "start_listener": "medlab.hl7.endpoint",
+    "RemoteHL7": "medlab.hl7.endpoint",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -80,7 +84,7 @@ def __getattr__(name: str) -> Any:
     if module_name is None:
         raise AttributeError(f"module 'medlab.hl7' has no attribute {name!r}")
     module = importlib.import_module(module_name)
-    return module if name == "samples" else getattr(module, name)
+    return module if name in ("samples", "feed") else getattr(module, name)
 
 
 def __dir__() -> list[str]:

@@ -174,7 +174,7 @@ class Listener:
             reply = medlab.hl7.send(listener.host, listener.port, text)
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 2575, store: str | Path | None = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, store: str | Path | None = None,
                  *, accept: Iterable[str] | Callable[[Any], bool] = DEFAULT_ACCEPT,
                  on_message: Callable[[Any], Any] | None = None, idle_timeout: float = 60.0,
                  max_frame: int = 1 << 20, timestamp: Callable[[], str] | None = None) -> None:
