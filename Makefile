@@ -27,8 +27,6 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $@
 
-install: $(STAMP)
-
 # configurable-http-proxy (npm) for the JupyterHub classroom test; skipped when npm is absent
 # (under CI=true that test then fails instead of skipping; .ci/run installs nodejs and npm).
 CHP := $(VENV)/chp/node_modules/.bin/configurable-http-proxy
@@ -36,6 +34,8 @@ $(CHP): | $(STAMP)
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm install --silent --no-audit --no-fund --prefix $(VENV)/chp configurable-http-proxy@5 >/dev/null; \
 	else echo "npm not found: configurable-http-proxy not installed (only the JupyterHub test needs it)"; fi
+
+install: $(STAMP) $(CHP)
 
 # The sample data is built, not committed: `medlab data build` writes the same
 # bytes every time and skips what is already there.

@@ -553,6 +553,9 @@ c.Spawner.environment.update({{{RUN_ENV!r}: {hub.run_id!r}}})
 # Each user's temporary folder apart from its home, to see what a lesson writes outside it
 # (on a real server that is the shared /tmp).
 c.Spawner.environment.update({{"TMPDIR": lambda spawner: {str(hub.workdir / "tmp")!r} + "/" + spawner.user.name}})
+# Kernels use Unix sockets (deploy config) in the runtime folder; a test home is too deep
+# for a socket path (~107 characters), so each user's runtime folder is a short one.
+c.Spawner.environment.update({{"JUPYTER_RUNTIME_DIR": lambda spawner: {hub.runtime_root!r} + "/" + spawner.user.name}})
 c.Spawner.start_timeout = 900
 c.Spawner.http_timeout = 900
 c.JupyterHub.init_spawners_timeout = 60
@@ -586,6 +589,7 @@ class ClassHub:
         while len({self.proxy_port, self.hub_port, self.api_port}) < 3:
             self.hub_port, self.api_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.proxy_port}"
+        self.runtime_root = f"/tmp/mlrt-{self.run_id[:10]}"
         self.tokens: dict[str, str] = {}
         self.process: subprocess.Popen | None = None
         self.leftovers: list[str] = []
@@ -733,10 +737,22 @@ class ClassHub:
                   f"?session_id={session_id}")
         conn = None
         try:
-            conn = await websocket_connect(HTTPRequest(
-                ws_url, headers={"Authorization": f"token {token}"}, request_timeout=600),
-                max_message_size=256 * 1024 * 1024)
-            await self._request(conn, session_id, "kernel_info_request", {}, 600, result)
+            # Connect as JupyterLab does, retrying: on a busy server the server's own
+            # "kernel_info" nudge can time out (60 s) and close the socket before the first cell.
+            for attempt in range(4):
+                try:
+                    conn = await websocket_connect(HTTPRequest(
+                        ws_url, headers={"Authorization": f"token {token}"}, request_timeout=600),
+                        max_message_size=256 * 1024 * 1024)
+                    await self._request(conn, session_id, "kernel_info_request", {}, 600, result)
+                    break
+                except Exception:  # noqa: BLE001 - retried, then reported
+                    if conn is not None:
+                        conn.close()
+                        conn = None
+                    if attempt == 3:
+                        raise
+                    await asyncio.sleep(2 * (attempt + 1))
             for cell in nb["cells"]:
                 if cell["cell_type"] != "code":
                     continue
@@ -852,6 +868,7 @@ class ClassHub:
                 self.process.wait(timeout=10)
         with contextlib.suppress(AttributeError, OSError):
             self._logfile.close()
+        shutil.rmtree(self.runtime_root, ignore_errors=True)
         # Whatever still runs with this run's marker is a leftover: report it, then end it.
         deadline = time.monotonic() + 15
 

@@ -108,7 +108,17 @@ c.Spawner.args.extend([
 ])
 
 # --------------------------------------------------------------------------------------------
-# 6. Plain JupyterHub only: who logs in, who is instructor.
+# 6. Kernels talk to their server over Unix sockets in the trainee's runtime folder
+# (~/.local/share/jupyter/runtime), not over TCP ports of 127.0.0.1. With TCP, the server picks
+# five free ports and the kernel binds them a moment later; on a server shared by a class,
+# another trainee's process (a kernel, a lesson's PACS asking for a free port) can take one in
+# between and the kernel dies with "Address already in use" and is restarted (bench/classroom.py
+# saw it 18 times in one 30-trainee run). Unix sockets cannot clash, and other users cannot
+# connect to them. (Unix socket paths are limited to ~107 characters: fine for /home/<name>.)
+c.Spawner.args.append("--KernelManager.transport=ipc")
+
+# --------------------------------------------------------------------------------------------
+# 7. Plain JupyterHub only: who logs in, who is instructor.
 #
 # The defaults are the right ones for one server: PAM (trainees log in with their system
 # account; create them with `sudo adduser`) and the LocalProcessSpawner (each server runs as

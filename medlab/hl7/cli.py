@@ -12,6 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
+#: The port registered for HL7 over MLLP.
+DEFAULT_PORT = 2575
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``hl7`` command group to the ``medlab`` parser."""
@@ -23,8 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     listen = sub.add_parser("listen", help="receive, store and acknowledge messages over MLLP")
     listen.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    listen.add_argument("--port", type=int, default=2575,
-                        help="TCP port (default 2575, the port registered for HL7 over MLLP)")
+    listen.add_argument("--port", type=int, default=None,
+                        help="TCP port (default 2575, the port registered for HL7 over MLLP, or a "
+                        "free port when 2575 is taken, e.g. by another user's listener; 0 = any free port)")
     listen.add_argument("--store", type=Path, default=None,
                         help="folder for received messages (default <medlab home>/hl7)")
     listen.set_defaults(func=_listen)
@@ -52,8 +56,18 @@ def _listen(args: argparse.Namespace) -> int:
             super()._event(kind, peer, detail)
             print(f"{peer}  {kind}{': ' + detail if detail else ''}", flush=True)
 
-    listener = _Printing(args.host, args.port, args.store)
-    listener.start()
+    from medlab.errors import MedlabError
+
+    listener = _Printing(args.host, DEFAULT_PORT if args.port is None else args.port, args.store)
+    try:
+        listener.start()
+    except MedlabError:
+        if args.port is not None:
+            raise  # a port the user asked for: say why it cannot be had
+        # Every bundled service takes a free port unless one is given (a shared hub).
+        print(f"port {DEFAULT_PORT} is in use; choosing a free port instead", flush=True)
+        listener = _Printing(args.host, 0, args.store)
+        listener.start()
     print(f"Listening for HL7 over MLLP on {listener.host}:{listener.port}; storing in "
           f"{listener.store}. Ctrl-C stops.", flush=True)
     try:

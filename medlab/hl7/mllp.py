@@ -203,6 +203,10 @@ class Listener:
         if self.store is None:
             self.store = paths.home() / "hl7"
         self.store.mkdir(parents=True, exist_ok=True)
+        from medlab import services
+
+        # One listener per message store: two would number their files over each other.
+        lock = services.lock_root(self.store, "hl7")
         self._counter = _highest_number(self.store)
         server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -210,6 +214,7 @@ class Listener:
             server.bind((self.host, self.port))
         except OSError as exc:
             server.close()
+            lock.release()
             raise MedlabError(
                 f"Cannot listen on {self.host}:{self.port} ({exc.strerror or exc})",
                 where=f"{self.host}:{self.port}",
@@ -220,6 +225,8 @@ class Listener:
         server.settimeout(0.2)
         self.port = server.getsockname()[1]
         self._server = server
+        # Listed by `medlab doctor`; the handle owns the store's lock until stop().
+        self._service = services.register("hl7", self.host, self.port, root=self.store, lock=lock)
         self._stop.clear()
         thread = threading.Thread(target=self._accept_loop, name=f"mllp-{self.port}", daemon=True)
         thread.start()
@@ -242,6 +249,9 @@ class Listener:
             thread.join(timeout=5)
         self._threads.clear()
         self._server = None
+        service, self._service = getattr(self, "_service", None), None
+        if service is not None:
+            service.stop()  # the record goes, and the store's lock is released
 
     def __enter__(self) -> Listener:
         return self.start()

@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from medlab.errors import MedlabError
+
 
 def register(subparsers: Any) -> None:
     """Add the ``pacs`` command group to the ``medlab`` parser."""
@@ -27,7 +29,8 @@ def register(subparsers: Any) -> None:
         p.add_argument("--root", type=Path, help="storage folder (default: ~/.medlab/pacs or $MEDLAB_HOME/pacs)")
         if network:
             p.add_argument("--host", help="address to bind (default 127.0.0.1)")
-            p.add_argument("--port", type=int, help="TCP port (default 11112; 0 = any free port)")
+            p.add_argument("--port", type=int, help="TCP port (default 11112, or a free port when "
+                           "11112 is taken, e.g. by another user's PACS; 0 = any free port)")
             p.add_argument("--aet", help="our AE title (default MEDLAB)")
             p.add_argument("--allow", nargs="+", action="extend", metavar="AET",
                            help="calling AE titles allowed in (default: any)")
@@ -117,7 +120,17 @@ def _serve(args: argparse.Namespace) -> int:
         print(event, flush=True)
 
     pacs.add_listener(printer)
-    pacs.start()
+    try:
+        pacs.start()
+    except MedlabError:
+        if args.port is not None or getattr(args, "config", None):
+            raise  # a port the user asked for: say why it cannot be had
+        # The default port is taken (on a shared JupyterHub, perhaps by another user's
+        # PACS): every bundled service takes a free port unless one is given.
+        print(f"port {config.port} is in use; choosing a free port instead", flush=True)
+        pacs = PACS(config=config.replace(port=0))
+        pacs.add_listener(printer)
+        pacs.start()
     recovered = {k: v for k, v in pacs.recovered.items() if v}
     if recovered:
         print("recovered after an unclean stop: "

@@ -788,6 +788,7 @@ def commit(
         info.ReferencedSOPSequence.append(item)
     received: list[tuple[int, Dataset]] = []
     done = threading.Event()
+    reporters: list[threading.Thread] = []
 
     def on_report(event: Any) -> tuple[int, None]:
         received.append((int(event.event_type), event.event_information))
@@ -797,6 +798,10 @@ def commit(
         # Release only once our N-EVENT-REPORT-RSP is on its way: releasing
         # before it would leave the archive's request unanswered.
         if type(event.message).__name__ == "N_EVENT_REPORT_RSP":
+            # pynetdicom answers the report in a thread of its own, which pauses the
+            # association while it runs: release only after it has finished, or the
+            # release can wait on a paused association for ever (seen under load).
+            reporters.append(threading.current_thread())
             done.set()
 
     ae = _ae(calling)
@@ -808,6 +813,9 @@ def commit(
         action_status = int(status.get("Status", -1)) if status is not None else -1
         if action_status == 0x0000:
             done.wait(timeout)
+            for thread in reporters:
+                if thread is not threading.current_thread():
+                    thread.join(timeout)
     if not received:
         return CommitmentResult(None, [], [], action_status)
     event_type, report = received[0]

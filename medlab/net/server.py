@@ -228,6 +228,7 @@ class PACS:
         self.store: Store | None = None
         self.recovered: dict[str, int] = {}
         self._port = config.port
+        self._service: Any = None  # medlab.services handle while running
 
     # ------------------------------------------------------------------ public
     @property
@@ -283,10 +284,19 @@ class PACS:
             # decoding + pretty-printing of every C-FIND/MOVE/GET identifier for a log.
             _config.LOG_HANDLER_LEVEL = "none"
             _config.LOG_REQUEST_IDENTIFIERS = False
-        if self.store is not None:  # opened by a query helper while stopped
-            self.store.close()
-        self.store = Store(self.root, fsync=self.config.fsync)
-        self.recovered = self.store.recover()
+        from medlab import services
+
+        # One PACS per storage folder: lock it before the index is opened, so crash
+        # recovery never runs under another running PACS (in this process or another).
+        lock = services.lock_root(self.root, "pacs")
+        try:
+            if self.store is not None:  # opened by a query helper while stopped
+                self.store.close()
+            self.store = Store(self.root, fsync=self.config.fsync)
+            self.recovered = self.store.recover()
+        except BaseException:
+            lock.release()
+            raise
         ae = AE(ae_title=self.aet)
         self._configure_ae(ae)
         self._ae = ae
@@ -313,6 +323,7 @@ class PACS:
             self.store.close()
             self.store = None
             self._workers.shutdown()
+            lock.release()
             raise MedlabError(
                 f"The PACS cannot listen: {err.strerror}",
                 where=f"{self.config.host}:{self.config.port}",
@@ -320,6 +331,10 @@ class PACS:
                 "with --port, or port=0 for a free one.",
             ) from None
         self._port = self._server.server_address[1]
+        # Listed by `medlab doctor`; the handle owns the folder lock until stop().
+        self._service = services.register(
+            "pacs", self.config.host, self._port, root=self.root, aet=self.aet, lock=lock
+        )
         self._watchdog_thread = threading.Thread(
             target=self._watchdog, name=f"medlab-pacs-watchdog-{self._port}", daemon=True
         )
@@ -375,6 +390,9 @@ class PACS:
         if self.store is not None:
             self.store.close()
             self.store = None
+        service, self._service = self._service, None
+        if service is not None:
+            service.stop()  # the record goes, and the folder lock is released
 
     def _connect_host(self) -> str:
         host = self.config.host

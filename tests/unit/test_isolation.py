@@ -105,15 +105,28 @@ def test_two_services_forced_onto_one_root_fail(tmp_path):
         first.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="PACS.start does not register with medlab.services yet "
-                   "(the lead wires it; then this passes and the marker must go)")
-def test_second_pacs_on_one_root_is_refused(tmp_path):
+def test_second_pacs_on_one_root_is_refused(tmp_path, medlab_home):
     from medlab.net import PACS
 
     root = tmp_path / "one-root"
-    with PACS(root=root, port=0):
-        with pytest.raises(MedlabError):
-            PACS(root=root, port=0).start().stop()
+    with PACS(root=root, port=0) as first:
+        assert [s.port for s in services.running() if s.kind == "pacs"] == [first.port]
+        with pytest.raises(MedlabError, match="already used by another running pacs"):
+            PACS(root=root, port=0).start()
+    assert not [s for s in services.running() if s.kind == "pacs"]
+    with PACS(root=root, port=0):  # the lock went with the first PACS
+        pass
+
+
+def test_second_listener_on_one_store_is_refused(tmp_path, medlab_home):
+    from medlab.hl7 import Listener
+
+    store = tmp_path / "one-store"
+    with Listener(port=0, store=store) as first:
+        assert [s.port for s in services.running() if s.kind == "hl7"] == [first.port]
+        with pytest.raises(MedlabError, match="already used by another running hl7"):
+            Listener(port=0, store=store).start()
+    assert not [s for s in services.running() if s.kind == "hl7"]
 
 
 # --------------------------------------------------------------------------- the verdict
