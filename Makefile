@@ -56,12 +56,12 @@ test: $(STAMP) $(DATA_STAMP) $(CHP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval notebooks \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
-# --allow-errors: a cell marked `# NBVAL_RAISES_EXCEPTION` shows an error on purpose;
-# tests/unit/test_notebook_format.py rejects an error output in any other cell.
+# A cell that shows an error on purpose carries `# NBVAL_RAISES_EXCEPTION` (for nbval) and the
+# tag raises-exception (so nbconvert and JupyterLab's Run All go on past it).
 NB ?= notebooks/[0-9]*.ipynb notebooks/_template.ipynb
 notebooks: $(STAMP) $(DATA_STAMP)
 	MEDLAB_HOME=$$(mktemp -d) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --allow-errors --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False $(NB)
+	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False $(NB)
 
 lint: $(STAMP)
 	$(BIN)/ruff check medlab tests bench

@@ -183,7 +183,7 @@ def test_send_errors_are_plain(tmp_path):
     with pytest.raises(MedlabError, match="Nobody is listening"):
         hl7.send("127.0.0.1", port, samples.ADT_A06)
     with hl7.Listener(port=0, store=tmp_path) as lis, pytest.raises(MedlabError, match="Cannot listen"):
-        hl7.Listener(port=lis.port, store=tmp_path).start()
+        hl7.Listener(port=lis.port, store=tmp_path / "another-store").start()
 
 
 def test_stop_closes_the_port_and_ends_every_thread(tmp_path):

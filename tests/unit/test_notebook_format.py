@@ -46,6 +46,8 @@ def test_stored_executed_in_order_without_errors(path):
         for out in cell.get("outputs", []):
             if out["output_type"] == "error":
                 assert "NBVAL_RAISES_EXCEPTION" in src, f"error output in:\n{src}"
+                # the tag lets JupyterLab's Run All (and nbconvert) go on past the cell
+                assert "raises-exception" in cell.get("metadata", {}).get("tags", []), src
             assert out.get("name") != "stderr", f"stderr (a warning?) in:\n{src}\n{out.get('text')}"
 
 
