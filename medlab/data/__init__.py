@@ -80,6 +80,7 @@ SAMPLES: dict[str, Sample] = {
         Sample("ecg", "waveform_ecg.dcm", "a 12-lead ECG waveform"),
         Sample("seg", "liver.dcm", "a Segmentation with three segments"),
         Sample("deflated", "image_dfl.dcm", "Deflated Explicit VR Little Endian"),
+        Sample("un_private", "explicit_VR-UN.dcm", "private elements stored with VR UN (Unknown)"),
     )
 }
 

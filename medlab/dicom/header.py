@@ -437,7 +437,8 @@ VRS: dict[str, tuple[str, str]] = {
 }
 
 #: Samples searched, in this order, for an example of each VR.
-_EXAMPLE_SAMPLES = ("ct", "mr", "mr_overlay", "sr_comprehensive", "rt_plan", "us_rgb", "seg", "ecg", "cr_mono1")
+_EXAMPLE_SAMPLES = ("ct", "mr", "mr_overlay", "sr_comprehensive", "rt_plan", "us_rgb", "seg", "ecg", "cr_mono1",
+                    "un_private")
 
 
 @dataclass(frozen=True)
@@ -470,10 +471,13 @@ def vr_catalogue() -> VRCatalogue:
     for sample in _EXAMPLE_SAMPLES:
         ds = load(medlab.data.get_path(sample)).dataset
         for elem in [*ds.file_meta, *ds.iterall()]:
-            if elem.VR in VRS and elem.VR not in found and not elem.tag.is_private and elem.value not in (None, "", b""):
+            # UN is met on private elements (a VR the reader's dictionary does not know)
+            public_or_un = not elem.tag.is_private or elem.VR == "UN"
+            if elem.VR in VRS and elem.VR not in found and public_or_un and elem.value not in (None, "", b""):
                 if elem.VR == "SQ" and not len(elem.value):
                     continue
-                found[elem.VR] = (sample, f"{elem.keyword} = {_short(describe_value(elem), 40)}")
+                label = elem.keyword or f"private {tag_text(elem.tag)}"
+                found[elem.VR] = (sample, f"{label} = {_short(describe_value(elem), 40)}")
     rows = tuple((vr, name, holds, *found.get(vr, ("", "(none in the samples)"))) for vr, (name, holds) in VRS.items())
     return VRCatalogue(rows)
 
