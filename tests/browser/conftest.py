@@ -55,6 +55,8 @@ def lab(tmp_path_factory):
         "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
         "JUPYTER_CONFIG_DIR": str(base / "config"),
         "JUPYTER_DATA_DIR": str(base / "jdata"),
+        # The lab's kernels record progress here, apart from anything else this worker ran.
+        "MEDLAB_HOME": str(base / "medlab-home"),
         "PYTHONUNBUFFERED": "1",
     }
     log = open(base / "lab.log", "w")
