@@ -51,6 +51,19 @@ def test_stored_executed_in_order_without_errors(path):
             assert out.get("name") != "stderr", f"stderr (a warning?) in:\n{src}\n{out.get('text')}"
 
 
+NBVAL_MARKERS = {"NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION", "NBVAL_SKIP"}
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
+def test_nbval_markers_are_whole_lines(path):
+    """nbval only sees a marker alone on its comment line: `# NBVAL_SKIP (why)` is silently ignored."""
+    for cell in code_cells(load(path)):
+        for line in text(cell).splitlines():
+            if "NBVAL_" in line:
+                assert line.strip().lstrip("#").strip() in NBVAL_MARKERS, (
+                    f"put the nbval marker alone on its line (explain on the next): {line!r}")
+
+
 @pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
 def test_cells_are_thin_and_the_file_small(path):
     for cell in code_cells(load(path)):
