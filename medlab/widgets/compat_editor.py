@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from medlab.net import compat
+from medlab.widgets._display import WidgetDisplay
 
 #: Transfer syntax sets a vendor typically lists (label -> UIDs, preferred first).
 SYNTAX_SETS = {
@@ -37,7 +38,7 @@ def _syntax_label(syntaxes: list[str]) -> str:
     return "(as described)"
 
 
-class CompatEditor:
+class CompatEditor(WidgetDisplay):
     """The widget: ``roles`` / ``syntaxes`` {SOP Class UID: Dropdown}, ``table`` and
     ``status`` (HTML), ``device`` (the edited Conformance), ``result`` (Compatibility)."""
 
@@ -106,13 +107,6 @@ class CompatEditor:
     def __repr__(self) -> str:
         return f"CompatEditor({self.original.name} vs {self.other.name}: {len(self.roles)} service(s))"
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 def compat_editor(device: compat.Conformance | dict, other: compat.Conformance | dict) -> CompatEditor:

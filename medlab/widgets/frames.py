@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from medlab import plotting
 from medlab.dicom.display import _frames, to_display
+from medlab.widgets._display import WidgetDisplay
 
 if TYPE_CHECKING:
     from pydicom import Dataset
 
 
-class FrameViewer:
+class FrameViewer(WidgetDisplay):
     """Slider + Play over the frames of one object; frames are numbered from 1 as in DICOM."""
 
     def __init__(self, ds: Dataset, *, max_side: int = 320) -> None:
@@ -68,13 +69,6 @@ class FrameViewer:
     def __repr__(self) -> str:
         return f"FrameViewer({self.count} frames, frame {self.slider.value}, every {self.interval_ms} ms)"
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 def _frame_time(ds: Dataset) -> int:

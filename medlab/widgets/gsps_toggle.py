@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from medlab import plotting
 from medlab.dicom.gsps import apply_presentation_state, draw_presented
+from medlab.widgets._display import WidgetDisplay
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 OFF, ON = "original", "with presentation state"
 
 
-class GSPSToggle:
+class GSPSToggle(WidgetDisplay):
     """The widget object; ``toggle.value`` is ``"original"`` or ``"with presentation state"``."""
 
     def __init__(self, image: Dataset, pr: Dataset) -> None:
@@ -81,13 +82,6 @@ class GSPSToggle:
         return (f"GSPSToggle(showing {self.toggle.value!r}; state: window {p.window}, "
                 f"rotation {p.rotation}, flip {p.flip}, {len(p.annotations)} annotation(s))")
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 def gsps_toggle(image: Dataset, pr: Dataset) -> GSPSToggle:

@@ -13,8 +13,10 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from medlab.widgets._display import WidgetDisplay
 
-class HL7Explorer:
+
+class HL7Explorer(WidgetDisplay):
     """Messages to choose from (or paste), segment buttons, and a field table.
 
     Parameters
@@ -124,13 +126,6 @@ class HL7Explorer:
         return (f"HL7Explorer({len(self.messages)} messages, {self.picker.value!r}, "
                 f"showing {shown})")
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):  # (data, metadata)
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 def hl7_explorer(messages: Mapping[str, str] | None = None, **kwargs: Any) -> HL7Explorer:

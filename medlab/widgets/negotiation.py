@@ -19,6 +19,8 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+from medlab.widgets._display import WidgetDisplay
+
 #: SOP classes offered in the widget (label -> UID). The last two are ones the
 #: medlab PACS does not provide, to show "abstract syntax not supported".
 SOP_CLASSES = {
@@ -64,7 +66,7 @@ class ContextResult:
         return f"({self.id}) {uid_name(self.sop_class)}: {self.result}"
 
 
-class Negotiation:
+class Negotiation(WidgetDisplay):
     """The widget: ``sop_classes`` and ``transfer_syntaxes`` (SelectMultiple), ``button``,
     ``calling`` / ``called`` (Text), ``table`` and ``status`` (HTML), ``results``."""
 
@@ -169,13 +171,6 @@ class Negotiation:
         return (f"Negotiation(target {self.target.aet}, {len(self.sop_classes.value)} SOP class(es) x "
                 f"{len(self.transfer_syntaxes.value)} transfer syntax(es) selected)")
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 def negotiation(target: Any, **kwargs: Any) -> Negotiation:

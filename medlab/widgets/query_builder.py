@@ -14,6 +14,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from medlab.widgets._display import WidgetDisplay
+
 #: Form fields (keyword -> label) and the levels where they are sent as matching
 #: keys. Below STUDY level, only the unique keys of the levels above may be given
 #: (hierarchical search, PS3.4 C.4.1); others in the form are then ignored.
@@ -28,7 +30,7 @@ FIELDS = {
 }
 
 
-class QueryBuilder:
+class QueryBuilder(WidgetDisplay):
     """The widget: ``level`` (Dropdown), ``fields`` {keyword: Text}, ``button``,
     ``identifier`` / ``table`` / ``status`` (HTML) and ``result`` (the last QueryResult)."""
 
@@ -100,13 +102,6 @@ class QueryBuilder:
     def __repr__(self) -> str:
         return f"QueryBuilder(target {self.target.aet}, level {self.level.value})"
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 def query_builder(target: Any, **kwargs: Any) -> QueryBuilder:

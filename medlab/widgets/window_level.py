@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from medlab import plotting
 from medlab.dicom.display import PRESETS, _header_window, modality_values
+from medlab.widgets._display import WidgetDisplay
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -39,7 +40,7 @@ def linear_limits(center: float, width: float) -> tuple[float, float]:
     return center - 0.5 - (width - 1) / 2.0, center - 0.5 + (width - 1) / 2.0
 
 
-class WindowLevel:
+class WindowLevel(WidgetDisplay):
     """The widget object; display it in a notebook, or drive its sliders from code.
 
     Attributes a test or a curious trainee can use: ``center``, ``width``,
@@ -200,13 +201,6 @@ class WindowLevel:
         return (f"WindowLevel({rows}x{cols}, window {center:g}/{width:g}, "
                 f"units {self.units!r}, preset {self.preset.value!r})")
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):  # (data, metadata)
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 def _units(ds: Dataset) -> str:
