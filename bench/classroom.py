@@ -70,8 +70,12 @@ CHP_LOCAL = REPO / ".venv" / "chp" / "node_modules" / ".bin" / "configurable-htt
 #: The lessons run by default, when present: lesson 00 (every class opens it first; it runs
 #: `medlab.doctor()`), 07 (the bundled PACS, associations), the networking lesson with
 #: C-STORE/C-FIND/C-GET (08) and the HL7 lesson with the MLLP listener (13).
-DEFAULT_LESSONS = ("00_start_here", "07_associations", "08_store_query_retrieve",
-                   "13_hl7_acks_and_orders")
+DEFAULT_LESSONS = (
+    "00_start_here",
+    "07_associations",
+    "08_store_query_retrieve",
+    "13_hl7_acks_and_orders",
+)
 COURSE_DIR = "medlab"  # the course's folder in each user's home, as in the deploy config
 MARKER_PREFIX = "MLU-"
 RUN_ENV = "MEDLAB_CLASSROOM_RUN"
@@ -127,7 +131,7 @@ def marker(user: str) -> str:
 
 # --------------------------------------------------------------------------- probe notebook
 PROBE_CELLS = [
-    '''import os
+    """import os
 from medlab import paths, services
 from medlab.net import PACS
 from medlab.hl7 import Listener, send
@@ -135,19 +139,19 @@ USER = os.environ["JUPYTERHUB_USER"]
 MARKER, PHASE = "MLU-" + USER, "{phase}"
 # Isolation by construction: this user's medlab home is inside this user's own home.
 assert paths.home().resolve().is_relative_to(os.path.realpath(os.environ["HOME"])), paths.home()
-print(USER, PHASE)''',
-    '''pacs = PACS(port=0).start()  # the bundled PACS, default root, a free port
+print(USER, PHASE)""",
+    """pacs = PACS(port=0).start()  # the bundled PACS, default root, a free port
 assert pacs.root.resolve().is_relative_to(paths.home().resolve()), pacs.root
 # Until PACS.start registers itself (medlab.services), the probe records it.
 handles = [] if any(s.port == pacs.port for s in services.running()) else [
-    services.register("pacs", pacs.host, pacs.port, root=pacs.root, aet=pacs.aet)]''',
-    '''from pydicom import Dataset
+    services.register("pacs", pacs.host, pacs.port, root=pacs.root, aet=pacs.aet)]""",
+    """from pydicom import Dataset
 from pynetdicom import AE, build_role, evt
 from pynetdicom.sop_class import (CTImageStorage, StudyRootQueryRetrieveInformationModelFind,
                                   StudyRootQueryRetrieveInformationModelGet)
 from medlab.net.samples import make_instance
 ds = make_instance(seed="classroom-" + USER + "-" + PHASE)
-ds.PatientID, ds.PatientName = MARKER, "CLASS^" + USER''',
+ds.PatientID, ds.PatientName = MARKER, "CLASS^" + USER""",
     '''ae = AE(ae_title="PROBE")
 for cx in (CTImageStorage, StudyRootQueryRetrieveInformationModelFind,
            StudyRootQueryRetrieveInformationModelGet):
@@ -160,7 +164,7 @@ assoc = ae.associate(pacs.host, pacs.port, ae_title=pacs.aet,
                      ext_neg=[build_role(CTImageStorage, scu_role=True, scp_role=True)],
                      evt_handlers=[(evt.EVT_C_STORE, on_store)])
 assert assoc.is_established, "no association with my own PACS"''',
-    '''status = assoc.send_c_store(ds)                                 # C-STORE
+    """status = assoc.send_c_store(ds)                                 # C-STORE
 assert status.Status == 0x0000, status
 q = Dataset(); q.QueryRetrieveLevel = "STUDY"; q.PatientID = ""; q.StudyInstanceUID = ""
 found = [str(i.PatientID) for s, i in assoc.send_c_find(q, StudyRootQueryRetrieveInformationModelFind)
@@ -170,8 +174,8 @@ g = Dataset(); g.QueryRetrieveLevel = "STUDY"; g.StudyInstanceUID = ds.StudyInst
 statuses = [s.Status for s, _ in assoc.send_c_get(g, StudyRootQueryRetrieveInformationModelGet) if s]
 assert statuses[-1] == 0x0000 and got == [MARKER], (statuses, got)  # C-GET
 assoc.release()
-print("PACS", pacs.port, sorted(set(found)))''',
-    '''listener = Listener(port=0).start()  # the bundled MLLP listener, default store, a free port
+print("PACS", pacs.port, sorted(set(found)))""",
+    """listener = Listener(port=0).start()  # the bundled MLLP listener, default store, a free port
 if not any(s.port == listener.port for s in services.running()):
     handles.append(services.register("hl7", listener.host, listener.port, root=listener.store))
 msg = ("MSH|^~\\\\&|CLASS|PROBE|MEDLAB|LAB|20260105120000||ADT^A01^ADT_A01|CTRL-" + USER + "-"
@@ -179,23 +183,36 @@ msg = ("MSH|^~\\\\&|CLASS|PROBE|MEDLAB|LAB|20260105120000||ADT^A01^ADT_A01|CTRL-
        + USER + "||19700101|F\\rPV1|1|O")
 reply = send(listener.host, listener.port, msg)
 assert "MSA|AA|" in reply.to_er7(), reply.to_er7()
-print("HL7", listener.port, len(listener.messages))''',
-    '''listener.stop()
+print("HL7", listener.port, len(listener.messages))""",
+    """listener.stop()
 pacs.stop()
 for handle in handles:
     handle.stop()
-print(services.running())''',
+print(services.running())""",
 ]
 
 
 def probe_notebook(phase: str) -> dict:
     """The probe as notebook JSON (nbformat 4), for one phase ("before"/"after")."""
-    cells = [{"cell_type": "code", "execution_count": None, "id": f"probe-{i}", "metadata": {},
-              "outputs": [], "source": src.replace("{phase}", phase)}
-             for i, src in enumerate(PROBE_CELLS)]
-    return {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                        "language": "python"}},
-            "nbformat": 4, "nbformat_minor": 5}
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": f"probe-{i}",
+            "metadata": {},
+            "outputs": [],
+            "source": src.replace("{phase}", phase),
+        }
+        for i, src in enumerate(PROBE_CELLS)
+    ]
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 # --------------------------------------------------------------------------- sampler
@@ -289,14 +306,19 @@ class Sampler(threading.Thread):
         for name in ("/proc/net/tcp", "/proc/net/tcp6"):
             with contextlib.suppress(OSError):
                 listening += _parse_proc_net(Path(name).read_text())
-        unknown = [item for item in listening
-                   if item[0] not in self.listeners and item[0] not in self._foreign]
+        unknown = [
+            item
+            for item in listening
+            if item[0] not in self.listeners and item[0] not in self._foreign
+        ]
         if unknown:
             holders = self._walk(procs)
             for inode, address, port in unknown:
                 if inode in holders:
                     pid = holders[inode]
-                    self.listeners[inode] = ListenObservation(procs[pid], pid, port, address, now, now)
+                    self.listeners[inode] = ListenObservation(
+                        procs[pid], pid, port, address, now, now
+                    )
                     self._unresolved.pop(inode, None)
                 else:  # not ours, or created after the process list was read: retry twice
                     tries = self._unresolved.get(inode, 0) + 1
@@ -383,9 +405,11 @@ def port_clashes(observations: Iterable[ListenObservation]) -> list[str]:
     clashes = []
     for port, seen in sorted(by_port.items()):
         for i, a in enumerate(seen):
-            for b in seen[i + 1:]:
+            for b in seen[i + 1 :]:
                 if a.owner != b.owner and a.first <= b.last and b.first <= a.last:
-                    clashes.append(f"port {port}: {a.owner} (pid {a.pid}) and {b.owner} (pid {b.pid})")
+                    clashes.append(
+                        f"port {port}: {a.owner} (pid {a.pid}) and {b.owner} (pid {b.pid})"
+                    )
     return clashes
 
 
@@ -404,18 +428,38 @@ def history_clashes(histories: dict[str, list[dict]], homes: dict[str, Path]) ->
                 open_[key] = event
             elif event.get("event") == "stop" and key in open_:
                 start = open_.pop(key)
-                spans.append((user, start.get("kind"), start.get("port"), start.get("root"),
-                              start["time"], event["time"]))
+                spans.append(
+                    (
+                        user,
+                        start.get("kind"),
+                        start.get("port"),
+                        start.get("root"),
+                        start["time"],
+                        event["time"],
+                    )
+                )
         for start in open_.values():
-            spans.append((user, start.get("kind"), start.get("port"), start.get("root"),
-                          start["time"], float("inf")))
+            spans.append(
+                (
+                    user,
+                    start.get("kind"),
+                    start.get("port"),
+                    start.get("root"),
+                    start["time"],
+                    float("inf"),
+                )
+            )
     clashes = []
     for user, kind, port, root, _s, _e in spans:
         home = homes.get(user)
-        if root and home is not None and not Path(root).resolve().is_relative_to(Path(home).resolve()):
+        if (
+            root
+            and home is not None
+            and not Path(root).resolve().is_relative_to(Path(home).resolve())
+        ):
             clashes.append(f"{user}'s {kind} on port {port} writes outside its home: {root}")
     for i, a in enumerate(spans):
-        for b in spans[i + 1:]:
+        for b in spans[i + 1 :]:
             if a[0] == b[0] or not (a[4] <= b[5] and b[4] <= a[5]):
                 continue
             if a[2] == b[2]:
@@ -427,8 +471,11 @@ def history_clashes(histories: dict[str, list[dict]], homes: dict[str, Path]) ->
 
 def index_clashes(index_files: dict[str, set[str]]) -> list[str]:
     """A PACS index file that processes of two different users had open."""
-    return [f"{path} open by {', '.join(sorted(users))}"
-            for path, users in sorted(index_files.items()) if len(users) > 1]
+    return [
+        f"{path} open by {', '.join(sorted(users))}"
+        for path, users in sorted(index_files.items())
+        if len(users) > 1
+    ]
 
 
 def index_outside_home(index_files: dict[str, set[str]], homes: dict[str, Path]) -> list[str]:
@@ -447,8 +494,9 @@ def pacs_roots(home: Path) -> list[Path]:
     return sorted(p.parent for p in Path(home).rglob("index.sqlite")) if Path(home).is_dir() else []
 
 
-def content_leaks(contents: dict[str, set[str]], markers: dict[str, str],
-                  what: str = "PACS") -> tuple[list[str], list[str]]:
+def content_leaks(
+    contents: dict[str, set[str]], markers: dict[str, str], what: str = "PACS"
+) -> tuple[list[str], list[str]]:
     """Compare what each user's store holds with every user's own marker.
 
     Returns ``(leaks, missing)``: another user's marker in a user's store is a
@@ -485,9 +533,13 @@ def pacs_patients(root: Path) -> set[str]:
         query.QueryRetrieveLevel = "STUDY"
         query.PatientID = ""
         query.StudyInstanceUID = ""
-        ids = {str(ident.PatientID) for status, ident in
-               assoc.send_c_find(query, StudyRootQueryRetrieveInformationModelFind)
-               if status and status.Status in (0xFF00, 0xFF01) and ident is not None}
+        ids = {
+            str(ident.PatientID)
+            for status, ident in assoc.send_c_find(
+                query, StudyRootQueryRetrieveInformationModelFind
+            )
+            if status and status.Status in (0xFF00, 0xFF01) and ident is not None
+        }
         assoc.release()
     return ids
 
@@ -520,14 +572,17 @@ def tree_snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def shared_writes(before: dict, after: dict) -> list[str]:
-    return [f"shared file written: {p}" for p in sorted(set(after) | set(before))
-            if before.get(p) != after.get(p)]
+    return [
+        f"shared file written: {p}"
+        for p in sorted(set(after) | set(before))
+        if before.get(p) != after.get(p)
+    ]
 
 
 # --------------------------------------------------------------------------- the hub
 def hub_config_text(hub: ClassHub) -> str:
     """The test hub's config: the deploy config, then what a test machine needs."""
-    return f'''# Generated by bench/classroom.py: the class deploy config, then test-only overrides.
+    return f"""# Generated by bench/classroom.py: the class deploy config, then test-only overrides.
 import sys
 c = get_config()  # noqa: F821
 load_subconfig({str(DEPLOY_CONFIG)!r})  # noqa: F821
@@ -563,7 +618,7 @@ c.JupyterHub.concurrent_spawn_limit = 0
 c.JupyterHub.services.append({{"name": "classroom-harness", "api_token": {hub.admin_token!r}}})
 c.JupyterHub.load_roles.append({{"name": "classroom-harness", "services": ["classroom-harness"],
                                "scopes": ["admin:users", "admin:servers", "list:users", "read:users"]}})
-'''
+"""
 
 
 @dataclass
@@ -628,15 +683,21 @@ class ClassHub:
         (self.workdir / "hub-home").mkdir(exist_ok=True)
         self._logfile = open(self.workdir / "jupyterhub.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [str(VENV_BIN / "jupyterhub"), "-f", str(config)], cwd=self.workdir, env=env,
-            stdout=self._logfile, stderr=subprocess.STDOUT, start_new_session=True,
+            [str(VENV_BIN / "jupyterhub"), "-f", str(config)],
+            cwd=self.workdir,
+            env=env,
+            stdout=self._logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         import urllib.request
 
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"jupyterhub exited with {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"jupyterhub exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.url}/hub/api/", timeout=2) as rsp:
                     if rsp.status == 200:
@@ -647,20 +708,37 @@ class ClassHub:
 
     def log_tail(self, lines: int = 40) -> str:
         path = self.workdir / "jupyterhub.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+        return (
+            "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+            if path.exists()
+            else ""
+        )
 
     # -- REST helpers (tornado, so that many users run concurrently in one loop)
-    async def api(self, method: str, path: str, token: str | None = None, body=None,  # noqa: ANN001
-                  expect: Iterable[int] = (200, 201, 202, 204), timeout: float = 120):
+    async def api(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        body=None,  # noqa: ANN001
+        expect: Iterable[int] = (200, 201, 202, 204),
+        timeout: float = 120,
+    ):
         from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
         headers = {"Authorization": f"token {token or self.admin_token}"}
         if body is not None:
             headers["Content-Type"] = "application/json"
         request = HTTPRequest(
-            f"{self.url}{path}", method=method, headers=headers,
-            body=json.dumps(body) if body is not None else (b"" if method in ("POST", "PUT", "PATCH") else None),
-            request_timeout=timeout, follow_redirects=False, allow_nonstandard_methods=True,
+            f"{self.url}{path}",
+            method=method,
+            headers=headers,
+            body=json.dumps(body)
+            if body is not None
+            else (b"" if method in ("POST", "PUT", "PATCH") else None),
+            request_timeout=timeout,
+            follow_redirects=False,
+            allow_nonstandard_methods=True,
         )
         try:
             rsp = await AsyncHTTPClient().fetch(request, raise_error=False)
@@ -674,10 +752,21 @@ class ClassHub:
         """Log ``user`` in through the REST API (the authenticator checks the credentials)."""
         from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
-        body = {"auth": {"username": user, "password": "any"}, "note": "classroom", "expires_in": 7200}
-        rsp = await AsyncHTTPClient().fetch(HTTPRequest(
-            f"{self.url}/hub/api/users/{user}/tokens", method="POST", body=json.dumps(body),
-            headers={"Content-Type": "application/json"}, request_timeout=120), raise_error=False)
+        body = {
+            "auth": {"username": user, "password": "any"},
+            "note": "classroom",
+            "expires_in": 7200,
+        }
+        rsp = await AsyncHTTPClient().fetch(
+            HTTPRequest(
+                f"{self.url}/hub/api/users/{user}/tokens",
+                method="POST",
+                body=json.dumps(body),
+                headers={"Content-Type": "application/json"},
+                request_timeout=120,
+            ),
+            raise_error=False,
+        )
         if rsp.code != 201:
             raise RuntimeError(f"login of {user}: HTTP {rsp.code} {rsp.body[:300]!r}")
         self.tokens[user] = json.loads(rsp.body)["token"]
@@ -697,7 +786,9 @@ class ClassHub:
 
     async def stop_server(self, user: str) -> None:
         with contextlib.suppress(Exception):
-            await self.api("DELETE", f"/hub/api/users/{user}/server", expect=(202, 204), timeout=120)
+            await self.api(
+                "DELETE", f"/hub/api/users/{user}/server", expect=(202, 204), timeout=120
+            )
             for _ in range(240):
                 rsp = await self.api("GET", f"/hub/api/users/{user}")
                 if not json.loads(rsp.body).get("servers"):
@@ -706,11 +797,14 @@ class ClassHub:
 
     async def default_url(self, user: str) -> str:
         """Where the user's server sends a browser that opens ``/user/<name>/``."""
-        rsp = await self.api("GET", f"/user/{user}/", self.tokens[user], expect=(301, 302, 303, 307))
+        rsp = await self.api(
+            "GET", f"/user/{user}/", self.tokens[user], expect=(301, 302, 303, 307)
+        )
         return rsp.headers.get("Location", "")
 
-    async def run_notebook(self, user: str, notebook: str,
-                           cell_timeout: float = CELL_TIMEOUT) -> NotebookRun:
+    async def run_notebook(
+        self, user: str, notebook: str, cell_timeout: float = CELL_TIMEOUT
+    ) -> NotebookRun:
         """Run one notebook in ``user``'s server, cell by cell, as JupyterLab does."""
         from tornado.httpclient import HTTPRequest
         from tornado.websocket import websocket_connect
@@ -723,9 +817,18 @@ class ClassHub:
         try:
             rsp = await self.api("GET", f"{base}/contents/{path}?content=1", token)
             nb = json.loads(rsp.body)["content"]
-            rsp = await self.api("POST", f"{base}/sessions", token, body={
-                "path": path, "name": f"{notebook}.ipynb", "type": "notebook",
-                "kernel": {"name": "python3"}}, timeout=600)
+            rsp = await self.api(
+                "POST",
+                f"{base}/sessions",
+                token,
+                body={
+                    "path": path,
+                    "name": f"{notebook}.ipynb",
+                    "type": "notebook",
+                    "kernel": {"name": "python3"},
+                },
+                timeout=600,
+            )
             session = json.loads(rsp.body)
         except Exception as exc:  # noqa: BLE001
             result.errors.append(f"cannot open the notebook: {exc}")
@@ -733,17 +836,22 @@ class ClassHub:
             return result
         kernel_id = session["kernel"]["id"]
         session_id = uuid.uuid4().hex
-        ws_url = (f"{self.url.replace('http', 'ws', 1)}{base}/kernels/{kernel_id}/channels"
-                  f"?session_id={session_id}")
+        ws_url = (
+            f"{self.url.replace('http', 'ws', 1)}{base}/kernels/{kernel_id}/channels"
+            f"?session_id={session_id}"
+        )
         conn = None
         try:
             # Connect as JupyterLab does, retrying: on a busy server the server's own
             # "kernel_info" nudge can time out (60 s) and close the socket before the first cell.
             for attempt in range(4):
                 try:
-                    conn = await websocket_connect(HTTPRequest(
-                        ws_url, headers={"Authorization": f"token {token}"}, request_timeout=600),
-                        max_message_size=256 * 1024 * 1024)
+                    conn = await websocket_connect(
+                        HTTPRequest(
+                            ws_url, headers={"Authorization": f"token {token}"}, request_timeout=600
+                        ),
+                        max_message_size=256 * 1024 * 1024,
+                    )
                     await self._request(conn, session_id, "kernel_info_request", {}, 600, result)
                     break
                 except Exception:  # noqa: BLE001 - retried, then reported
@@ -756,15 +864,28 @@ class ClassHub:
             for cell in nb["cells"]:
                 if cell["cell_type"] != "code":
                     continue
-                source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+                source = (
+                    "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+                )
                 tags = set(cell.get("metadata", {}).get("tags", []))
                 if "NBVAL_SKIP" in source or "nbval-skip" in tags or not source.strip():
                     continue
                 may_raise = "NBVAL_RAISES_EXCEPTION" in source or "raises-exception" in tags
-                errors = await self._request(conn, session_id, "execute_request", {
-                    "code": source, "silent": False, "store_history": True,
-                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
-                }, cell_timeout, result)
+                errors = await self._request(
+                    conn,
+                    session_id,
+                    "execute_request",
+                    {
+                        "code": source,
+                        "silent": False,
+                        "store_history": True,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                    cell_timeout,
+                    result,
+                )
                 result.cells += 1
                 if errors and not may_raise:
                     result.errors.append(f"cell {result.cells}: {errors[0]}")
@@ -780,14 +901,31 @@ class ClassHub:
         return result
 
     @staticmethod
-    async def _request(conn, session_id: str, msg_type: str, content: dict,  # noqa: ANN001
-                       timeout: float, result: NotebookRun) -> list[str]:
+    async def _request(
+        conn,
+        session_id: str,
+        msg_type: str,
+        content: dict,  # noqa: ANN001
+        timeout: float,
+        result: NotebookRun,
+    ) -> list[str]:
         """Send one shell request; wait for its reply and the kernel's idle; return errors."""
         msg_id = uuid.uuid4().hex
-        msg = {"header": {"msg_id": msg_id, "msg_type": msg_type, "username": result.user,
-                          "session": session_id, "date": "", "version": "5.3"},
-               "parent_header": {}, "metadata": {}, "content": content, "channel": "shell",
-               "buffers": []}
+        msg = {
+            "header": {
+                "msg_id": msg_id,
+                "msg_type": msg_type,
+                "username": result.user,
+                "session": session_id,
+                "date": "",
+                "version": "5.3",
+            },
+            "parent_header": {},
+            "metadata": {},
+            "content": content,
+            "channel": "shell",
+            "buffers": [],
+        }
         await conn.write_message(json.dumps(msg))
         errors: list[str] = []
         replied = idle = False
@@ -924,23 +1062,39 @@ class ClassResult:
         return not (self.failures or self.clashes or self.leaks or self.leftovers)
 
     def report(self) -> str:
-        lines = [f"{self.users} users, lessons {', '.join(self.lessons) or '(probe only)'}:"
-                 f" {self.wall:.1f} s, {len(self.failures)} failures, {len(self.clashes)} clashes,"
-                 f" {len(self.leaks)} leaks, {len(self.leftovers)} leftovers"]
-        for title, items in (("failure", self.failures), ("clash", self.clashes),
-                             ("leak", self.leaks), ("leftover", self.leftovers),
-                             ("note", self.exposed), ("outside home", self.outside_home)):
+        lines = [
+            f"{self.users} users, lessons {', '.join(self.lessons) or '(probe only)'}:"
+            f" {self.wall:.1f} s, {len(self.failures)} failures, {len(self.clashes)} clashes,"
+            f" {len(self.leaks)} leaks, {len(self.leftovers)} leftovers"
+        ]
+        for title, items in (
+            ("failure", self.failures),
+            ("clash", self.clashes),
+            ("leak", self.leaks),
+            ("leftover", self.leftovers),
+            ("note", self.exposed),
+            ("outside home", self.outside_home),
+        ):
             lines += [f"  {title}: {item}" for item in items[:20]]
         return "\n".join(lines)
 
 
-def run_class(n_users: int, lessons: list[str], workdir: Path | None = None, *,
-              log=print, keep: bool = False, cell_timeout: float = CELL_TIMEOUT) -> ClassResult:  # noqa: ANN001
+def run_class(
+    n_users: int,
+    lessons: list[str],
+    workdir: Path | None = None,
+    *,
+    log=print,
+    keep: bool = False,
+    cell_timeout: float = CELL_TIMEOUT,
+) -> ClassResult:  # noqa: ANN001
     """Start a hub for ``n_users``, run everything, stop it, and judge the run."""
     chp = find_chp()
     if chp is None:
-        raise RuntimeError("configurable-http-proxy not found (make install, or "
-                           "npm install --prefix .venv/chp configurable-http-proxy)")
+        raise RuntimeError(
+            "configurable-http-proxy not found (make install, or "
+            "npm install --prefix .venv/chp configurable-http-proxy)"
+        )
     users = [f"trainee{i:02d}" for i in range(1, n_users + 1)]
     own_tmp = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="medlab-class-")) if workdir is None else Path(workdir)
@@ -963,8 +1117,11 @@ def run_class(n_users: int, lessons: list[str], workdir: Path | None = None, *,
         result.hub_children = hub.children_seen
         sampler.stop()
     still = listening_inodes()
-    result.leftovers += [f"{obs.owner}'s port {obs.port} (pid {obs.pid}) still listening"
-                         for inode, obs in sampler.listeners.items() if inode in still]
+    result.leftovers += [
+        f"{obs.owner}'s port {obs.port} (pid {obs.pid}) still listening"
+        for inode, obs in sampler.listeners.items()
+        if inode in still
+    ]
     result.failures += [f"sampler: {e}" for e in sampler.errors[:5]]
     result.samples = sampler.samples
     result.peak_rss, result.peak_pss = dict(sampler.peak_rss), dict(sampler.peak_pss)
@@ -972,18 +1129,25 @@ def run_class(n_users: int, lessons: list[str], workdir: Path | None = None, *,
     result.listeners = sum(1 for o in observations if o.owner != "(hub)")
     # Not a clash, but worth knowing on a shared server: a listener other trainees can reach
     # from outside loopback (e.g. DCMTK's storescp, which has no bind-address option).
-    result.exposed = sorted({f"{obs.owner}'s process {obs.pid} listens on all interfaces, port {obs.port}"
-                             for obs in observations
-                             if obs.owner != "(hub)" and not _loopback(obs.address)})
+    result.exposed = sorted(
+        {
+            f"{obs.owner}'s process {obs.pid} listens on all interfaces, port {obs.port}"
+            for obs in observations
+            if obs.owner != "(hub)" and not _loopback(obs.address)
+        }
+    )
     result.clashes += port_clashes(observations)
     result.clashes += index_clashes(sampler.index_files)
-    result.clashes += index_outside_home(sampler.index_files, {u: hub.medlab_home(u) for u in users})
+    result.clashes += index_outside_home(
+        sampler.index_files, {u: hub.medlab_home(u) for u in users}
+    )
     result.indexes_seen = len(sampler.index_files)
     from medlab import services
 
     histories = {u: services.history(home=hub.medlab_home(u)) for u in users}
-    result.services_started = sum(1 for events in histories.values() for e in events
-                                  if e.get("event") == "start")
+    result.services_started = sum(
+        1 for events in histories.values() for e in events if e.get("event") == "start"
+    )
     result.clashes += history_clashes(histories, {u: hub.medlab_home(u) for u in users})
     markers = {u: marker(u) for u in users}
     pacs_held, hl7_held = {}, {}
@@ -1009,8 +1173,10 @@ def run_class(n_users: int, lessons: list[str], workdir: Path | None = None, *,
     for user in users:
         written = sorted(tree_snapshot(workdir / "tmp" / user))
         if written:
-            result.outside_home.append(f"{user} wrote {len(written)} file(s) into its temporary "
-                                       f"folder (a shared /tmp on a real server), e.g. {written[0]}")
+            result.outside_home.append(
+                f"{user} wrote {len(written)} file(s) into its temporary "
+                f"folder (a shared /tmp on a real server), e.g. {written[0]}"
+            )
     if own_tmp and not keep and result.ok:
         shutil.rmtree(workdir, ignore_errors=True)
     elif not result.ok or keep:
@@ -1018,8 +1184,13 @@ def run_class(n_users: int, lessons: list[str], workdir: Path | None = None, *,
     return result
 
 
-async def _drive(hub: ClassHub, lessons: list[str], result: ClassResult, log,  # noqa: ANN001
-                 cell_timeout: float = CELL_TIMEOUT) -> None:
+async def _drive(
+    hub: ClassHub,
+    lessons: list[str],
+    result: ClassResult,
+    log,  # noqa: ANN001
+    cell_timeout: float = CELL_TIMEOUT,
+) -> None:
     from tornado.httpclient import AsyncHTTPClient
 
     AsyncHTTPClient.configure(None, max_clients=max(64, 8 * len(hub.users)))
@@ -1054,49 +1225,79 @@ def _mib(value: float) -> str:
 
 
 def table(results: list[ClassResult]) -> str:
-    head = ("| users | servers ready (s) | all lessons done (s) | failures | port clashes | "
-            "cross-user leaks | peak RSS per user, max / median (MiB) | peak PSS per user, max / median (MiB) |")
+    head = (
+        "| users | servers ready (s) | all lessons done (s) | failures | port clashes | "
+        "cross-user leaks | peak RSS per user, max / median (MiB) | peak PSS per user, max / median (MiB) |"
+    )
     rows = [head, "|" + "---|" * 8]
     for r in results:
         rss = list(r.peak_rss.values()) or [0]
         pss = list(r.peak_pss.values()) or [0]
-        rows.append(f"| {r.users} | {r.servers_ready:.0f} | {r.wall:.0f} | {len(r.failures)} | "
-                    f"{len(r.clashes)} | {len(r.leaks)} | {_mib(max(rss))} / {_mib(statistics.median(rss))} | "
-                    f"{_mib(max(pss))} / {_mib(statistics.median(pss))} |")
+        rows.append(
+            f"| {r.users} | {r.servers_ready:.0f} | {r.wall:.0f} | {len(r.failures)} | "
+            f"{len(r.clashes)} | {len(r.leaks)} | {_mib(max(rss))} / {_mib(statistics.median(rss))} | "
+            f"{_mib(max(pss))} / {_mib(statistics.median(pss))} |"
+        )
     return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, nargs="+", default=[5],
-                        help="class sizes to run, one hub each (e.g. 5 10 20 30)")
-    parser.add_argument("--lessons", nargs="*", default=None,
-                        help=f"lesson notebooks to run (default: those present of {' '.join(DEFAULT_LESSONS)})")
-    parser.add_argument("--keep", action="store_true", help="keep each run's folder (hub log, homes)")
-    parser.add_argument("--cell-timeout", type=float, default=CELL_TIMEOUT,
-                        help=f"seconds one cell may run before it counts as failed (default {CELL_TIMEOUT:g})")
+    parser.add_argument(
+        "--users",
+        type=int,
+        nargs="+",
+        default=[5],
+        help="class sizes to run, one hub each (e.g. 5 10 20 30)",
+    )
+    parser.add_argument(
+        "--lessons",
+        nargs="*",
+        default=None,
+        help=f"lesson notebooks to run (default: those present of {' '.join(DEFAULT_LESSONS)})",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep each run's folder (hub log, homes)"
+    )
+    parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=CELL_TIMEOUT,
+        help=f"seconds one cell may run before it counts as failed (default {CELL_TIMEOUT:g})",
+    )
     args = parser.parse_args(argv)
     lessons = lessons_present(args.lessons if args.lessons is not None else DEFAULT_LESSONS)
     missing = set(args.lessons or []) - set(lessons)
     if missing:
         parser.error(f"no such lesson notebook: {', '.join(sorted(missing))}")
-    print(f"lessons: {', '.join(lessons) or '(none)'} (+ the probe before and after); "
-          f"{os.cpu_count()} cores; jupyterhub {_version('jupyterhub')}; proxy {find_chp()}")
+    print(
+        f"lessons: {', '.join(lessons) or '(none)'} (+ the probe before and after); "
+        f"{os.cpu_count()} cores; jupyterhub {_version('jupyterhub')}; proxy {find_chp()}"
+    )
     results = []
     for n in args.users:
-        result = run_class(n, lessons, log=lambda text, n=n: print(f"  [{n:>2} users] {text}", flush=True),
-                           keep=args.keep, cell_timeout=args.cell_timeout)
+        result = run_class(
+            n,
+            lessons,
+            log=lambda text, n=n: print(f"  [{n:>2} users] {text}", flush=True),
+            keep=args.keep,
+            cell_timeout=args.cell_timeout,
+        )
         results.append(result)
         print(result.report(), flush=True)
         per_nb: dict[str, list[float]] = {}
         for run in result.runs:
             per_nb.setdefault(run.notebook, []).append(run.seconds)
-        print("  per notebook, median / max (s): " + ", ".join(
-            f"{nb} {statistics.median(v):.1f}/{max(v):.1f}" for nb, v in per_nb.items()))
-        print(f"  {result.listeners} listening sockets of users seen, {result.indexes_seen} PACS "
-              f"indexes seen open, {result.services_started} medlab services recorded, "
-              f"{result.roots_queried} PACS roots queried at the end, {result.samples} samples",
-              flush=True)
+        print(
+            "  per notebook, median / max (s): "
+            + ", ".join(f"{nb} {statistics.median(v):.1f}/{max(v):.1f}" for nb, v in per_nb.items())
+        )
+        print(
+            f"  {result.listeners} listening sockets of users seen, {result.indexes_seen} PACS "
+            f"indexes seen open, {result.services_started} medlab services recorded, "
+            f"{result.roots_queried} PACS roots queried at the end, {result.samples} samples",
+            flush=True,
+        )
         print(table([result]).splitlines()[-1], flush=True)  # this size's row, at once
     print()
     print(table(results))

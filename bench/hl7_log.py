@@ -24,8 +24,12 @@ from pathlib import Path
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
-    parser.add_argument("--parse-sample", type=int, default=1_000,
-                        help="messages parsed with hl7apy for the reference rate")
+    parser.add_argument(
+        "--parse-sample",
+        type=int,
+        default=1_000,
+        help="messages parsed with hl7apy for the reference rate",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
@@ -55,8 +59,10 @@ def main() -> int:
     med_parse = sorted(parse_rates)[len(parse_rates) // 2]
     print(f"medlab.hl7.summarize (split on delimiters): {med_summary:>10,.0f} messages/s")
     print(f"hl7apy parse_message per message:            {med_parse:>10,.0f} messages/s")
-    print(f"ratio: {med_summary / med_parse:.0f}x   target >= 20,000 messages/s: "
-          f"{'met' if med_summary >= 20_000 else 'NOT met'}")
+    print(
+        f"ratio: {med_summary / med_parse:.0f}x   target >= 20,000 messages/s: "
+        f"{'met' if med_summary >= 20_000 else 'NOT met'}"
+    )
     print("types:", ", ".join(f"{k} {v}" for k, v in summary.by_type.most_common(5)), "...")
     return 0
 

@@ -36,10 +36,16 @@ from medlab.net.samples import make_instance  # noqa: E402
 ENV = {**os.environ, "TCP_NODELAY": "1"}
 
 QUERIES = [
-    ("STUDY", "PatientName=DOE^P1* (111 studies)",
-     {"PatientName": "DOE^P1*", "StudyInstanceUID": "", "StudyDate": "", "AccessionNumber": ""}),
-    ("STUDY", "StudyDate 3-month range",
-     {"StudyDate": "20250401-20250630", "StudyInstanceUID": "", "PatientName": ""}),
+    (
+        "STUDY",
+        "PatientName=DOE^P1* (111 studies)",
+        {"PatientName": "DOE^P1*", "StudyInstanceUID": "", "StudyDate": "", "AccessionNumber": ""},
+    ),
+    (
+        "STUDY",
+        "StudyDate 3-month range",
+        {"StudyDate": "20250401-20250630", "StudyInstanceUID": "", "PatientName": ""},
+    ),
     ("STUDY", "exact AccessionNumber", {"AccessionNumber": "ACC025001", "StudyInstanceUID": ""}),
     ("STUDY", "exact PatientID", {"PatientID": "PAT0250", "StudyInstanceUID": "", "StudyDate": ""}),
     ("IMAGE", "all images of one series (10)", None),  # filled in with real UIDs
@@ -55,8 +61,14 @@ def build(folder: Path, n: int) -> list[Path]:
         series = (i // 10) % 2 + 1
         day = (patient * 7) % 365
         month, mday = day // 31 + 1, day % 28 + 1
-        ds = make_instance(patient, 1, series, i % 10 + 1, study_date=f"2025{min(month, 12):02d}{mday:02d}",
-                           seed="bench-find")
+        ds = make_instance(
+            patient,
+            1,
+            series,
+            i % 10 + 1,
+            study_date=f"2025{min(month, 12):02d}{mday:02d}",
+            seed="bench-find",
+        )
         path = folder / f"{i:05d}.dcm"
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
@@ -73,7 +85,9 @@ def identifier(level: str, keys: dict):
     return ds
 
 
-def pynetdicom_latency(port: int, aet: str, level: str, keys: dict, repeat: int) -> tuple[float, int]:
+def pynetdicom_latency(
+    port: int, aet: str, level: str, keys: dict, repeat: int
+) -> tuple[float, int]:
     from pynetdicom import AE, evt
     from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind as FIND
 
@@ -83,12 +97,20 @@ def pynetdicom_latency(port: int, aet: str, level: str, keys: dict, repeat: int)
     ae.add_requested_context(FIND)
     # TCP_NODELAY on the client too (as for every DCMTK process): else Nagle + delayed
     # ACK add ≈ 40 ms to each exchange, whichever server answers.
-    assoc = ae.associate("127.0.0.1", port, ae_title=aet,
-                         evt_handlers=[(evt.EVT_CONN_OPEN, lambda e: tune_association(e.assoc))])
+    assoc = ae.associate(
+        "127.0.0.1",
+        port,
+        ae_title=aet,
+        evt_handlers=[(evt.EVT_CONN_OPEN, lambda e: tune_association(e.assoc))],
+    )
     times, hits = [], 0
     for _ in range(repeat):
         t0 = time.perf_counter()
-        hits = sum(1 for status, _ in assoc.send_c_find(identifier(level, keys), FIND) if status.get("Status") in (0xFF00, 0xFF01))
+        hits = sum(
+            1
+            for status, _ in assoc.send_c_find(identifier(level, keys), FIND)
+            if status.get("Status") in (0xFF00, 0xFF01)
+        )
         times.append(time.perf_counter() - t0)
     assoc.release()
     return statistics.median(times) * 1000, hits
@@ -96,6 +118,7 @@ def pynetdicom_latency(port: int, aet: str, level: str, keys: dict, repeat: int)
 
 def process_latency(port: int, aet: str, level: str, keys: dict, repeat: int) -> float:
     """Median whole findscu process minus median whole echoscu process, ms."""
+
     def timed(args):
         t0 = time.perf_counter()
         subprocess.run(args, env=ENV, capture_output=True, check=True)
@@ -127,10 +150,25 @@ def main() -> int:
         import pydicom
 
         first = pydicom.dcmread(files[0])
-        QUERIES[4] = (QUERIES[4][0], QUERIES[4][1], {"StudyInstanceUID": first.StudyInstanceUID,
-                      "SeriesInstanceUID": first.SeriesInstanceUID, "SOPInstanceUID": "", "InstanceNumber": ""})
-        QUERIES[5] = (QUERIES[5][0], QUERIES[5][1], {"StudyInstanceUID": first.StudyInstanceUID,
-                      "SeriesInstanceUID": first.SeriesInstanceUID, "SOPInstanceUID": first.SOPInstanceUID})
+        QUERIES[4] = (
+            QUERIES[4][0],
+            QUERIES[4][1],
+            {
+                "StudyInstanceUID": first.StudyInstanceUID,
+                "SeriesInstanceUID": first.SeriesInstanceUID,
+                "SOPInstanceUID": "",
+                "InstanceNumber": "",
+            },
+        )
+        QUERIES[5] = (
+            QUERIES[5][0],
+            QUERIES[5][1],
+            {
+                "StudyInstanceUID": first.StudyInstanceUID,
+                "SeriesInstanceUID": first.SeriesInstanceUID,
+                "SOPInstanceUID": first.SOPInstanceUID,
+            },
+        )
 
         servers = [Medlab()]
         if ORTHANC and not args.no_orthanc:
@@ -143,21 +181,42 @@ def main() -> int:
             try:
                 t0 = time.perf_counter()
                 chunks = [files[i::4] for i in range(4)]
-                procs = [subprocess.Popen(["/usr/bin/storescu", "-aec", server.aet, "127.0.0.1", str(server.port),
-                                           *map(str, c)], env=ENV, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL) for c in chunks]
+                procs = [
+                    subprocess.Popen(
+                        [
+                            "/usr/bin/storescu",
+                            "-aec",
+                            server.aet,
+                            "127.0.0.1",
+                            str(server.port),
+                            *map(str, c),
+                        ],
+                        env=ENV,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                    for c in chunks
+                ]
                 assert all(p.wait() == 0 for p in procs), "storescu failed"
-                print(f"{server.name}: {args.instances} instances indexed in {time.perf_counter() - t0:.0f} s")
+                print(
+                    f"{server.name}: {args.instances} instances indexed in {time.perf_counter() - t0:.0f} s"
+                )
                 results[server.name] = {}
                 for level, label, keys in QUERIES:
-                    in_assoc, hits = pynetdicom_latency(server.port, server.aet, level, keys, args.repeat)
-                    proc = process_latency(server.port, server.aet, level, keys, max(5, args.repeat // 3))
+                    in_assoc, hits = pynetdicom_latency(
+                        server.port, server.aet, level, keys, args.repeat
+                    )
+                    proc = process_latency(
+                        server.port, server.aet, level, keys, max(5, args.repeat // 3)
+                    )
                     results[server.name][label] = (level, in_assoc, proc, hits)
             finally:
                 server.stop()
 
         names = list(results)
-        print("\nmedian C-FIND latency, ms (in one association with pynetdicom | findscu minus echoscu)")
+        print(
+            "\nmedian C-FIND latency, ms (in one association with pynetdicom | findscu minus echoscu)"
+        )
         header = f"{'query':<40}" + "".join(f"{n:>28}" for n in names)
         print(header)
         for level, label, _ in QUERIES:
@@ -166,12 +225,18 @@ def main() -> int:
                 _, a, p, hits = results[n][label]
                 row += f"{a:9.1f} | {p:6.1f}  ({hits:3d} hits)"
             print(row)
-        study = [results["medlab PACS"][label][1] for level, label, _ in QUERIES if level == "STUDY"]
-        image = [results["medlab PACS"][label][1] for level, label, _ in QUERIES if level == "IMAGE"]
+        study = [
+            results["medlab PACS"][label][1] for level, label, _ in QUERIES if level == "STUDY"
+        ]
+        image = [
+            results["medlab PACS"][label][1] for level, label, _ in QUERIES if level == "IMAGE"
+        ]
         med = statistics.median(study)
-        print(f"\nmedlab median over STUDY-level queries: {med:.1f} ms "
-              f"({'meets' if med <= 50 else 'MISSES'} the ≤ 50 ms target); IMAGE level: "
-              f"{statistics.median(image):.1f} ms")
+        print(
+            f"\nmedlab median over STUDY-level queries: {med:.1f} ms "
+            f"({'meets' if med <= 50 else 'MISSES'} the ≤ 50 ms target); IMAGE level: "
+            f"{statistics.median(image):.1f} ms"
+        )
     return 0
 
 

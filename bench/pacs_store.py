@@ -84,8 +84,12 @@ class StoreSCP(Target):
         self.port = free_port()
         out = workdir / "storescp"
         out.mkdir()
-        self.proc = subprocess.Popen([STORESCP, "-aet", self.aet, "-od", str(out), str(self.port)],
-                                     env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [STORESCP, "-aet", self.aet, "-od", str(out), str(self.port)],
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_port(self.port, self.proc)
 
     def stop(self) -> None:
@@ -99,9 +103,24 @@ class Medlab(Target):
     def start(self, workdir: Path) -> None:
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "medlab", "pacs", "serve", "--root", str(workdir / "medlab"),
-             "--port", str(self.port), "--log", "none", "--aet", self.aet],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "medlab",
+                "pacs",
+                "serve",
+                "--root",
+                str(workdir / "medlab"),
+                "--port",
+                str(self.port),
+                "--log",
+                "none",
+                "--aet",
+                self.aet,
+            ],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_port(self.port, self.proc)
 
@@ -118,15 +137,29 @@ class Orthanc(Target):
         base = workdir / "orthanc"
         base.mkdir()
         config = {
-            "Name": "bench", "StorageDirectory": str(base / "storage"), "IndexDirectory": str(base / "index"),
-            "DicomAet": self.aet, "DicomPort": self.port, "HttpPort": free_port(),
-            "RemoteAccessAllowed": False, "AuthenticationEnabled": False, "SyncStorageArea": False,
-            "Plugins": [], "DicomCheckCalledAet": False, "StorageCompression": False,
-            "DicomAlwaysAllowEcho": True, "DicomAlwaysAllowStore": True, "DicomAlwaysAllowFind": True,
+            "Name": "bench",
+            "StorageDirectory": str(base / "storage"),
+            "IndexDirectory": str(base / "index"),
+            "DicomAet": self.aet,
+            "DicomPort": self.port,
+            "HttpPort": free_port(),
+            "RemoteAccessAllowed": False,
+            "AuthenticationEnabled": False,
+            "SyncStorageArea": False,
+            "Plugins": [],
+            "DicomCheckCalledAet": False,
+            "StorageCompression": False,
+            "DicomAlwaysAllowEcho": True,
+            "DicomAlwaysAllowStore": True,
+            "DicomAlwaysAllowFind": True,
         }
         (base / "orthanc.json").write_text(json.dumps(config))
-        self.proc = subprocess.Popen([ORTHANC, str(base / "orthanc.json")], env=ENV,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [ORTHANC, str(base / "orthanc.json")],
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_port(self.port, self.proc)
 
     def stop(self) -> None:
@@ -136,8 +169,12 @@ class Orthanc(Target):
 
 def send(target: Target, files: list[Path]) -> float:
     t0 = time.perf_counter()
-    out = subprocess.run([STORESCU, "-aec", target.aet, "127.0.0.1", str(target.port), *map(str, files)],
-                         env=ENV, capture_output=True, text=True)
+    out = subprocess.run(
+        [STORESCU, "-aec", target.aet, "127.0.0.1", str(target.port), *map(str, files)],
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - t0
     if out.returncode != 0:
         raise RuntimeError(f"storescu to {target.name} failed: {out.stderr[-500:]}")
@@ -174,8 +211,10 @@ def main() -> int:
         tmp_path = Path(tmp)
         files = write_instances(tmp_path / "ct", args.count, rows=512, columns=512, seed="bench-ct")
         size = sum(f.stat().st_size for f in files) / 2**20
-        print(f"{args.count} CT instances, 512x512 16-bit, {size:.0f} MiB; storescu, one association; "
-              f"{args.rounds} alternating rounds; TCP_NODELAY=1")
+        print(
+            f"{args.count} CT instances, 512x512 16-bit, {size:.0f} MiB; storescu, one association; "
+            f"{args.rounds} alternating rounds; TCP_NODELAY=1"
+        )
         times: dict[str, list[float]] = {t.name: [] for t in targets}
         for r in range(args.rounds):
             for target in targets:
@@ -187,8 +226,10 @@ def main() -> int:
                 finally:
                     target.stop()
                 shutil.rmtree(work, ignore_errors=True)
-            print(f"  round {r + 1}: " + ", ".join(
-                f"{n} {args.count / ts[-1]:.0f} inst/s" for n, ts in times.items()))
+            print(
+                f"  round {r + 1}: "
+                + ", ".join(f"{n} {args.count / ts[-1]:.0f} inst/s" for n, ts in times.items())
+            )
         rate = {n: args.count / statistics.median(ts) for n, ts in times.items()}
         print("\nmedian throughput")
         for name, value in rate.items():
@@ -199,13 +240,17 @@ def main() -> int:
             print(f"Orthanc / storescp = {rate['Orthanc'] / ref:.2f}x")
             ratio = rate["medlab PACS"] / rate["Orthanc"]
             verdict = "meets" if ratio >= 1 else "misses"
-            print(f"medlab / Orthanc  = {ratio:.2f}x  ({verdict} the target: >= Orthanc in the same run)")
+            print(
+                f"medlab / Orthanc  = {ratio:.2f}x  ({verdict} the target: >= Orthanc in the same run)"
+            )
         else:
             print("Orthanc not installed: no medlab/Orthanc ratio")
         current, peak, small_rate = memory_run(tmp_path)
         verdict = "under" if peak < 300 else "OVER"
-        print(f"\nmemory: 8 concurrent storescu x 2,000 small instances ({small_rate:.0f} inst/s): "
-              f"medlab server RSS {current:.0f} MiB, peak {peak:.0f} MiB ({verdict} the 300 MB limit)")
+        print(
+            f"\nmemory: 8 concurrent storescu x 2,000 small instances ({small_rate:.0f} inst/s): "
+            f"medlab server RSS {current:.0f} MiB, peak {peak:.0f} MiB ({verdict} the 300 MB limit)"
+        )
     return 0
 
 

@@ -49,7 +49,9 @@ def main() -> None:
         bare.append((time.perf_counter() - start) * 1000)
 
     r, b = statistics.median(redraw), statistics.median(bare)
-    print(f"array: {widget.values.shape[0]}x{widget.values.shape[1]} CT, {args.repeat} redraws each")
+    print(
+        f"array: {widget.values.shape[0]}x{widget.values.shape[1]} CT, {args.repeat} redraws each"
+    )
     print(f"widget redraw (median):     {r:7.1f} ms")
     print(f"bare imshow + PNG (median): {b:7.1f} ms")
     print(f"ratio redraw / bare:        {r / b:7.2f}")

@@ -38,7 +38,9 @@ class _LazyPackage(types.ModuleType):
         super().__setattr__(name, value)
 
 
-def install(package: str, exports: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+def install(
+    package: str, exports: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """Make ``package`` lazy; return its module-level ``__getattr__`` and ``__dir__``.
 
     Parameters

@@ -69,7 +69,7 @@ class CourseMap:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{les.number}</td><td><a href=\"{les.notebook}\">{html.escape(les.title)}</a>"
+            f'<tr><td>{les.number}</td><td><a href="{les.notebook}">{html.escape(les.title)}</a>'
             f"</td><td>{les.minutes} min</td></tr>"
             for les in self.lessons
         )

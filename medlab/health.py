@@ -79,16 +79,20 @@ def _dcmtk() -> Check:
             first = next((line for line in out.splitlines() if "dcmtk" in line.lower()), "")
             return Check("DCMTK", True, first.strip() or candidate)
     return Check(
-        "DCMTK", False, "not found (optional: the command-line tools the lessons compare with)",
+        "DCMTK",
+        False,
+        "not found (optional: the command-line tools the lessons compare with)",
         "sudo apt-get install dcmtk   (macOS: brew install dcmtk)",
     )
 
 
 def _sample_data() -> Check:
     folder = paths.data_dir()
-    built = (folder / ".built").exists() or any(folder.glob("*/MANIFEST.json")) or (
-        folder / "MANIFEST.json"
-    ).exists()
+    built = (
+        (folder / ".built").exists()
+        or any(folder.glob("*/MANIFEST.json"))
+        or (folder / "MANIFEST.json").exists()
+    )
     if built:
         return Check("sample data", True, "built")
     return Check("sample data", False, "not built yet", "medlab data build   (or: make lab)")
@@ -109,7 +113,9 @@ def checks() -> list[Check]:
     py_ok = sys.version_info >= (3, 10)
     found = [
         Check(
-            "Python", py_ok, sys.version.split()[0],
+            "Python",
+            py_ok,
+            sys.version.split()[0],
             "" if py_ok else "Install Python 3.10 or newer",
         )
     ]
@@ -117,15 +123,23 @@ def checks() -> list[Check]:
     found += [_sample_data(), _real_samples(), _dcmtk()]
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     found.append(
-        Check("Chromium", bool(chromium), "present" if chromium else "not found (only the browser tests need it)",
-              "" if chromium else "sudo apt-get install chromium")
+        Check(
+            "Chromium",
+            bool(chromium),
+            "present" if chromium else "not found (only the browser tests need it)",
+            "" if chromium else "sudo apt-get install chromium",
+        )
     )
     for service, port in DEFAULT_PORTS.items():
         free = _port_free(port)
         found.append(
             Check(
-                f"port {port}", free, f"free for {service}" if free else f"in use ({service} default)",
-                "" if free else "Stop what uses it, or choose another port (lessons pick a free one)",
+                f"port {port}",
+                free,
+                f"free for {service}" if free else f"in use ({service} default)",
+                ""
+                if free
+                else "Stop what uses it, or choose another port (lessons pick a free one)",
             )
         )
     return found
@@ -203,11 +217,16 @@ class Report:
         return (
             '<table class="medlab-doctor"><thead><tr><th></th><th>Item</th><th>Status</th>'
             f"<th>Fix</th></tr></thead><tbody>{rows}</tbody></table>"
-            "<p><b>Where your data lives</b></p><table class=\"medlab-doctor-data\"><tbody>"
-            + "".join(f"<tr><td>{html.escape(label)}</td><td><code>{html.escape(value)}</code></td></tr>"
-                      for label, value in self.data)
+            '<p><b>Where your data lives</b></p><table class="medlab-doctor-data"><tbody>'
+            + "".join(
+                f"<tr><td>{html.escape(label)}</td><td><code>{html.escape(value)}</code></td></tr>"
+                for label, value in self.data
+            )
             + "</tbody></table><p><b>Your running medlab services</b></p><ul>"
-            + ("".join(f"<li>{html.escape(line)}</li>" for line in self.services) or "<li>none</li>")
+            + (
+                "".join(f"<li>{html.escape(line)}</li>" for line in self.services)
+                or "<li>none</li>"
+            )
             + "</ul>"
         )
 

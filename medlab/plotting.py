@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 DPI = 80
 
 
-def figure(width: float = 6.0, height: float = 3.0, *, layout: str | None = "constrained") -> Figure:
+def figure(
+    width: float = 6.0, height: float = 3.0, *, layout: str | None = "constrained"
+) -> Figure:
     """A new Agg-backed figure (``width`` x ``height`` inches at :data:`DPI`).
 
     It shows itself in a notebook as a PNG (``_repr_png_``) even when
@@ -30,7 +32,9 @@ def figure(width: float = 6.0, height: float = 3.0, *, layout: str | None = "con
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = _course_figure_class()(figsize=(min(width, 8.0), min(height, 4.0)), dpi=DPI, layout=layout)
+    fig = _course_figure_class()(
+        figsize=(min(width, 8.0), min(height, 4.0)), dpi=DPI, layout=layout
+    )
     FigureCanvasAgg(fig)
     return fig
 

@@ -196,13 +196,28 @@ def lock_root(root: str | Path, kind: str = "service") -> RootLock:
     listens. Raises :class:`MedlabError` naming the holder.
     """
     root_text = str(Path(root).expanduser().resolve())
-    probe = Service(kind=kind, host="", port=0, pid=os.getpid(), started=time.time(),
-                    root=root_text, user=_user())
+    probe = Service(
+        kind=kind,
+        host="",
+        port=0,
+        pid=os.getpid(),
+        started=time.time(),
+        root=root_text,
+        user=_user(),
+    )
     return RootLock(root_text, _lock_root(probe))
 
 
-def register(kind: str, host: str, port: int, *, root: str | Path | None = None,
-             aet: str | None = None, pid: int | None = None, lock: RootLock | None = None) -> Handle:
+def register(
+    kind: str,
+    host: str,
+    port: int,
+    *,
+    root: str | Path | None = None,
+    aet: str | None = None,
+    pid: int | None = None,
+    lock: RootLock | None = None,
+) -> Handle:
     """Record that a service of ``kind`` listens on ``host:port``; return its handle.
 
     Call it once the service is listening (so ``port`` is the real one, even
@@ -218,18 +233,30 @@ def register(kind: str, host: str, port: int, *, root: str | Path | None = None,
         When ``root`` is already in use by another running service.
     """
     if not kind or not kind.replace("-", "").replace("_", "").isalnum():
-        raise MedlabError(f"Service kind {kind!r} is not a simple name",
-                          fix="Use a word such as 'pacs' or 'hl7'.")
+        raise MedlabError(
+            f"Service kind {kind!r} is not a simple name", fix="Use a word such as 'pacs' or 'hl7'."
+        )
     port = int(port)
     if not 0 < port < 65536:
-        raise MedlabError(f"Port {port} is not a listening port", where=f"{host}:{port}",
-                          fix="Register the service after it started listening, with its real port.")
+        raise MedlabError(
+            f"Port {port} is not a listening port",
+            where=f"{host}:{port}",
+            fix="Register the service after it started listening, with its real port.",
+        )
     pid = os.getpid() if pid is None else int(pid)
     if lock is not None and root is None:
         root = lock.root
     root_text = str(Path(root).expanduser().resolve()) if root is not None else None
-    service = Service(kind=kind, host=host, port=port, pid=pid, started=time.time(),
-                      root=root_text, user=_user(), aet=aet)
+    service = Service(
+        kind=kind,
+        host=host,
+        port=port,
+        pid=pid,
+        started=time.time(),
+        root=root_text,
+        user=_user(),
+        aet=aet,
+    )
     if lock is not None and lock.fd is not None and lock.root == root_text:
         lock_fd, lock.fd = lock.fd, None  # the handle owns it now
         _describe_lock(lock_fd, service)
@@ -283,8 +310,19 @@ def _lock_root(service: Service) -> int | None:
 def _describe_lock(fd: int, service: Service) -> None:
     """Write who holds the lock into the lock file (read by the next one refused)."""
     os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps({"kind": service.kind, "host": service.host, "port": service.port,
-                              "pid": service.pid, "user": service.user}).encode(), 0)
+    os.pwrite(
+        fd,
+        json.dumps(
+            {
+                "kind": service.kind,
+                "host": service.host,
+                "port": service.port,
+                "pid": service.pid,
+                "user": service.user,
+            }
+        ).encode(),
+        0,
+    )
 
 
 def _read(record: Path) -> tuple[Service, str] | None:
@@ -321,10 +359,20 @@ def running(kind: str | None = None) -> list[Service]:
 
 
 def _append_history(event: str, service: Service) -> None:
-    line = json.dumps({"event": event, "time": time.time(), "kind": service.kind,
-                       "host": service.host, "port": service.port, "pid": service.pid,
-                       "root": service.root, "user": service.user, "aet": service.aet,
-                       "home": str(paths.home())})
+    line = json.dumps(
+        {
+            "event": event,
+            "time": time.time(),
+            "kind": service.kind,
+            "host": service.host,
+            "port": service.port,
+            "pid": service.pid,
+            "root": service.root,
+            "user": service.user,
+            "aet": service.aet,
+            "home": str(paths.home()),
+        }
+    )
     # O_APPEND: each short line lands whole at the end, even with several writers.
     fd = os.open(history_path(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -338,7 +386,9 @@ def history(kind: str | None = None, *, home: str | Path | None = None) -> list[
 
     ``home`` reads another medlab home (the class tests read each user's).
     """
-    path = (Path(home) / RUN_DIR / HISTORY) if home is not None else paths.home() / RUN_DIR / HISTORY
+    path = (
+        (Path(home) / RUN_DIR / HISTORY) if home is not None else paths.home() / RUN_DIR / HISTORY
+    )
     events = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -352,5 +402,14 @@ def history(kind: str | None = None, *, home: str | Path | None = None) -> list[
     return events
 
 
-__all__ = ["Handle", "RootLock", "Service", "history", "history_path", "lock_root", "register",
-           "run_dir", "running"]
+__all__ = [
+    "Handle",
+    "RootLock",
+    "Service",
+    "history",
+    "history_path",
+    "lock_root",
+    "register",
+    "run_dir",
+    "running",
+]

@@ -101,7 +101,9 @@ def _port(value: object, where: str) -> int:
         port = -1
     if not 1 <= port <= 65535:
         raise MedlabError(
-            f"Port {value!r} is not a TCP port number", where=where, fix="Use a number from 1 to 65535."
+            f"Port {value!r} is not a TCP port number",
+            where=where,
+            fix="Use a number from 1 to 65535.",
         )
     return port
 
@@ -138,8 +140,11 @@ def pacs() -> PacsTarget:
                 fix='Write it like MEDLAB_PACS="DEPT_TEST@pacs-test.example.org:11112".',
             )
         return PacsTarget(
-            _aet(match["aet"], "MEDLAB_PACS"), match["host"], _port(match["port"], "MEDLAB_PACS"),
-            bundled=False, source="environment variable MEDLAB_PACS",
+            _aet(match["aet"], "MEDLAB_PACS"),
+            match["host"],
+            _port(match["port"], "MEDLAB_PACS"),
+            bundled=False,
+            source="environment variable MEDLAB_PACS",
         )
     section = _read_config().get("pacs")
     if not section:
@@ -148,12 +153,16 @@ def pacs() -> PacsTarget:
     missing = [k for k in ("host", "port") if k not in section]
     if missing:
         raise MedlabError(
-            f"The [pacs] section lacks {', '.join(missing)}", where=where,
+            f"The [pacs] section lacks {', '.join(missing)}",
+            where=where,
             fix="Give host, port and aet, or remove the section to use the bundled PACS.",
         )
     return PacsTarget(
-        _aet(str(section.get("aet", BUNDLED_AET)), where), str(section["host"]),
-        _port(section["port"], where), bundled=False, source=where,
+        _aet(str(section.get("aet", BUNDLED_AET)), where),
+        str(section["host"]),
+        _port(section["port"], where),
+        bundled=False,
+        source=where,
     )
 
 
@@ -168,15 +177,21 @@ def hl7() -> Hl7Target:
                 where="environment variable MEDLAB_HL7",
                 fix='Write it like MEDLAB_HL7="hl7-test.example.org:2575".',
             )
-        return Hl7Target(match["host"], _port(match["port"], "MEDLAB_HL7"), bundled=False,
-                         source="environment variable MEDLAB_HL7")
+        return Hl7Target(
+            match["host"],
+            _port(match["port"], "MEDLAB_HL7"),
+            bundled=False,
+            source="environment variable MEDLAB_HL7",
+        )
     section = _read_config().get("hl7")
     if not section:
         return Hl7Target()
     where = f"[hl7] in {config_path()}"
     if "host" not in section or "port" not in section:
         raise MedlabError("The [hl7] section needs host and port", where=where)
-    return Hl7Target(str(section["host"]), _port(section["port"], where), bundled=False, source=where)
+    return Hl7Target(
+        str(section["host"]), _port(section["port"], where), bundled=False, source=where
+    )
 
 
 def _aet(value: str, where: str) -> str:
@@ -184,7 +199,8 @@ def _aet(value: str, where: str) -> str:
     text = value.strip()
     if not text or len(text) > 16 or "\\" in text or not all(32 <= ord(c) < 127 for c in text):
         raise MedlabError(
-            f"{value!r} is not a valid AE title", where=where,
+            f"{value!r} is not a valid AE title",
+            where=where,
             fix="Use 1-16 printable ASCII characters without a backslash (PS3.5 §6.2).",
         )
     return text

@@ -34,7 +34,10 @@ def require(condition: bool, why: str) -> None:
 def dcmtk(tool: str) -> str:
     """Absolute path of a DCMTK tool, skipping (or failing in CI) if absent."""
     path = DCMTK_BIN / tool
-    require(path.is_file() and _is_dcmtk(path), f"DCMTK's {tool} is not installed (apt-get install dcmtk)")
+    require(
+        path.is_file() and _is_dcmtk(path),
+        f"DCMTK's {tool} is not installed (apt-get install dcmtk)",
+    )
     return str(path)
 
 

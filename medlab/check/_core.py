@@ -58,7 +58,7 @@ class Verdict:
         return (
             f'<div class="medlab-verdict medlab-{self.outcome.replace(" ", "-")}" '
             f'style="border-left:4px solid {fg};background:{bg};padding:6px 10px">'
-            f"<b style=\"color:{fg}\">{label}</b> "
+            f'<b style="color:{fg}">{label}</b> '
             f"<span>[{html.escape(self.exercise_id)}] {html.escape(self.message)}</span></div>"
         )
 
@@ -183,7 +183,9 @@ class Exercise:
         return namespace["answer"]
 
 
-def expect_choice(correct: str, hint: str, *, normalise: Callable[[str], str] | None = None) -> Checker:
+def expect_choice(
+    correct: str, hint: str, *, normalise: Callable[[str], str] | None = None
+) -> Checker:
     """Build a checker that accepts one text answer (case and spaces ignored)."""
 
     def norm(text: str) -> str:

@@ -32,7 +32,9 @@ class Progress:
                 continue
             done = [ex for ex in mine if record.get(ex.id, {}).get("outcome") == "correct"]
             todo = [ex.id for ex in mine if ex not in done]
-            self.rows.append(LessonProgress(lesson, len(done), len(mine), todo[0] if todo else None))
+            self.rows.append(
+                LessonProgress(lesson, len(done), len(mine), todo[0] if todo else None)
+            )
         self.next = next((row.next_exercise for row in self.rows if row.next_exercise), None)
         self.minutes_left = sum(
             row.lesson.minutes * (row.total - row.done) // row.total for row in self.rows

@@ -14,7 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write an nbgrader course directory (source/<lesson>/...) with solutions and tests",
     )
     export.add_argument("dest", type=Path, help="the course directory to write")
-    export.add_argument("--lesson", action="append", help="only this lesson (e.g. 01_what_is_dicom)")
+    export.add_argument(
+        "--lesson", action="append", help="only this lesson (e.g. 01_what_is_dicom)"
+    )
     export.set_defaults(func=_export)
 
 
@@ -24,6 +26,8 @@ def _export(args: argparse.Namespace) -> int:
     written = export_nbgrader(args.dest, args.lesson)
     for lesson, ids in written.items():
         print(f"{lesson}: {len(ids)} graded exercise(s) ({', '.join(ids)})")
-    print(f"Wrote {args.dest / 'nbgrader_config.py'} and {len(written)} lesson(s) under "
-          f"{args.dest / 'source'}. Next: cd {args.dest} && nbgrader generate_assignment <lesson>")
+    print(
+        f"Wrote {args.dest / 'nbgrader_config.py'} and {len(written)} lesson(s) under "
+        f"{args.dest / 'source'}. Next: cd {args.dest} && nbgrader generate_assignment <lesson>"
+    )
     return 0

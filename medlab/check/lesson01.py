@@ -16,7 +16,9 @@ def _year_1993(answer: Any) -> None:
             "the name DICOM came later, with network support."
         )
     if answer != 1993:
-        raise WrongAnswer("Look again at the timeline in section 2: which edition added networking?")
+        raise WrongAnswer(
+            "Look again at the timeline in section 2: which edition added networking?"
+        )
 
 
 ex1 = Exercise(
@@ -47,8 +49,13 @@ ex2 = Exercise(
         "normalised",
         "Composite operations move whole composite objects (an image with its patient and study "
         "context). Does MPPS move an image, or create and update one record of its own?",
-        normalise=lambda text: {"normalized": "normalised", "n": "normalised", "n-": "normalised",
-                                "c": "composite", "c-": "composite"}.get(text, text),
+        normalise=lambda text: {
+            "normalized": "normalised",
+            "n": "normalised",
+            "n-": "normalised",
+            "c": "composite",
+            "c-": "composite",
+        }.get(text, text),
     ),
     hints=(
         "MPPS uses N-CREATE and N-SET.",

@@ -16,7 +16,9 @@ def _dataset_start(answer: Any) -> None:
             "(0002,0000) element itself (tag 4 + VR 2 + length 2 + value 4 bytes)."
         )
     if answer in (190, 202):
-        raise WrongAnswer("That is only the size of the File Meta Information; the file does not start with it.")
+        raise WrongAnswer(
+            "That is only the size of the File Meta Information; the file does not start with it."
+        )
     if answer != 334:
         raise WrongAnswer(
             "Add up: preamble, 'DICM', the whole (0002,0000) element, and the group length's value. "
@@ -31,11 +33,15 @@ def _tag_bytes(answer: Any) -> None:
     if len(answer) != 4:
         raise WrongAnswer(f"A tag takes exactly 4 bytes in the file; you gave {len(answer)}.")
     if answer == b"\x00\x28\x00\x10":
-        raise WrongAnswer("That is the Big Endian order. In Little Endian each 16-bit number is written low byte first.")
+        raise WrongAnswer(
+            "That is the Big Endian order. In Little Endian each 16-bit number is written low byte first."
+        )
     if answer in (b"\x10\x00\x28\x00", b"\x00\x10\x00\x28"):
         raise WrongAnswer("The group number comes first, then the element number.")
     if answer != b"\x28\x00\x10\x00":
-        raise WrongAnswer("Rows is (0028,0010): write the group as 2 bytes, then the element as 2 bytes, each low byte first.")
+        raise WrongAnswer(
+            "Rows is (0028,0010): write the group as 2 bytes, then the element as 2 bytes, each low byte first."
+        )
 
 
 ex1 = Exercise(

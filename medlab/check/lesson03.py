@@ -11,20 +11,30 @@ def _name_length(answer: Any) -> None:
     if isinstance(answer, bool) or not isinstance(answer, int):
         raise WrongAnswer("Give the length as a whole number of bytes (an int).")
     if answer == 21:
-        raise WrongAnswer("That is the number of characters. What must every value length be (PS3.5 §7.1.1)?")
+        raise WrongAnswer(
+            "That is the number of characters. What must every value length be (PS3.5 §7.1.1)?"
+        )
     if answer == 64:
-        raise WrongAnswer("That is the most a PN component group may hold; the Length column is something else.")
+        raise WrongAnswer(
+            "That is the most a PN component group may hold; the Length column is something else."
+        )
     if answer != 22:
-        raise WrongAnswer("Read the Length column of (0010,0010) in header_table, or count the characters and pad.")
+        raise WrongAnswer(
+            "Read the Length column of (0010,0010) in header_table, or count the characters and pad."
+        )
 
 
 def _vm(answer: Any) -> None:
     if isinstance(answer, bool) or not isinstance(answer, int):
         raise WrongAnswer("Give the value multiplicity as a whole number (an int).")
     if answer == 1:
-        raise WrongAnswer("It is one element, but how many backslash-separated values does it hold?")
+        raise WrongAnswer(
+            "It is one element, but how many backslash-separated values does it hold?"
+        )
     if answer != 3:
-        raise WrongAnswer("Count the values between the backslashes of Image Type, or use ds['ImageType'].VM.")
+        raise WrongAnswer(
+            "Count the values between the backslashes of Image Type, or use ds['ImageType'].VM."
+        )
 
 
 ex1 = Exercise(

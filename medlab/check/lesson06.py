@@ -26,7 +26,9 @@ def _ecg_seconds(answer: Any) -> None:
     if math.isclose(float(answer), 10000, rel_tol=1e-6):
         raise WrongAnswer("That is a number of samples. How many samples are taken per second?")
     if not math.isclose(float(answer), 10.0, rel_tol=1e-6):
-        raise WrongAnswer("Use Number of Waveform Samples and Sampling Frequency of the first group.")
+        raise WrongAnswer(
+            "Use Number of Waveform Samples and Sampling Frequency of the first group."
+        )
 
 
 def _dose_max(answer: Any) -> None:

@@ -11,8 +11,9 @@ def _count(answer: Any) -> None:
     if isinstance(answer, bool) or not isinstance(answer, int):
         raise WrongAnswer("Give a whole number (an int): read it from the C-FIND result.")
     if answer in (12, 8):
-        raise WrongAnswer("That is one series. The study-level key counts the instances of the "
-                          "whole study.")
+        raise WrongAnswer(
+            "That is one series. The study-level key counts the instances of the whole study."
+        )
     if answer != 20:
         raise WrongAnswer("Query at STUDY level and read NumberOfStudyRelatedInstances.")
 
@@ -22,15 +23,21 @@ def _status(answer: Any) -> None:
         try:
             answer = int(answer, 16)
         except ValueError:
-            raise WrongAnswer("Give the status as an int such as 0x0000 (or its text '0x0000').") from None
+            raise WrongAnswer(
+                "Give the status as an int such as 0x0000 (or its text '0x0000')."
+            ) from None
     if isinstance(answer, bool) or not isinstance(answer, int):
         raise WrongAnswer("Give the status as an int such as 0x0000.")
     if 0xFF00 <= answer <= 0xFF01:
-        raise WrongAnswer("That is a Pending status: the C-MOVE never got to sending anything. "
-                          "Read the final response.")
+        raise WrongAnswer(
+            "That is a Pending status: the C-MOVE never got to sending anything. "
+            "Read the final response."
+        )
     if answer != 0xA801:
-        raise WrongAnswer("Read Status from the last response of send_c_move: it is a Failure status "
-                          "of the C-MOVE service (PS3.4 C.4.2).")
+        raise WrongAnswer(
+            "Read Status from the last response of send_c_move: it is a Failure status "
+            "of the C-MOVE service (PS3.4 C.4.2)."
+        )
 
 
 ex1 = Exercise(

@@ -18,8 +18,10 @@ def _late_nset(answer: Any) -> None:
     if answer == 0x0000:
         raise WrongAnswer("Did the PACS really accept it? Read the status of the N-SET response.")
     if answer != 0x0110:
-        raise WrongAnswer("Read Status from the dataset send_n_set returns: it is a failure that "
-                          "says the step may no longer be updated (PS3.4 F.7.2).")
+        raise WrongAnswer(
+            "Read Status from the dataset send_n_set returns: it is a failure that "
+            "says the step may no longer be updated (PS3.4 F.7.2)."
+        )
 
 
 ex1 = Exercise(

@@ -50,11 +50,15 @@ def _private_leaks(answer: Any) -> None:
     if any(int(t[1:5], 16) % 2 == 0 for t in tags):
         raise WrongAnswer("Only private elements count here: their group number is odd.")
     if tags < truth:
-        raise WrongAnswer("Some are missing: look at every hit whose attribute is private, "
-                          "including those found inside a sequence (keep the top-level tag).")
+        raise WrongAnswer(
+            "Some are missing: look at every hit whose attribute is private, "
+            "including those found inside a sequence (keep the top-level tag)."
+        )
     if tags != truth:
-        raise WrongAnswer("Some of these tags do not carry the patient's identity: take the tags from "
-                          "the hits of scan_phi, not from the whole private block.")
+        raise WrongAnswer(
+            "Some of these tags do not carry the patient's identity: take the tags from "
+            "the hits of scan_phi, not from the whole private block."
+        )
 
 
 ex1 = Exercise(
@@ -95,7 +99,6 @@ ex2 = Exercise(
 )
 
 
-
 def _study_id(answer: Any) -> None:
     if not isinstance(answer, str):
         raise WrongAnswer("Give the attribute's keyword as text, e.g. 'AccessionNumber'.")
@@ -103,8 +106,10 @@ def _study_id(answer: Any) -> None:
     if norm in ("studyid", "00200010"):
         return
     if norm in ("studydate", "studytime"):
-        raise WrongAnswer("With the date-shift option the study date and time keep a (shifted) value. "
-                          "Read the error message again.")
+        raise WrongAnswer(
+            "With the date-shift option the study date and time keep a (shifted) value. "
+            "Read the error message again."
+        )
     raise WrongAnswer("Read the error message of write_media: it names the element and its tag.")
 
 

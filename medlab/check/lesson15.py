@@ -30,8 +30,10 @@ ex1 = Exercise(
     "step does the exam stop? Give the step name.",
     checker=_step_checker(
         "worklist query",
-        {"store images": "Something happens on the network before the images are made: the modality "
-         "needs its worklist first. Which is the modality's first association?"},
+        {
+            "store images": "Something happens on the network before the images are made: the modality "
+            "needs its worklist first. Which is the modality's first association?"
+        },
         "Run capstone.run_exam with called_aet='PACS' and read where it stopped, and the reason.",
     ),
     hints=(
@@ -51,10 +53,12 @@ ex2 = Exercise(
     "Which step is the first to fail? Give the step name.",
     checker=_step_checker(
         "radiologist query",
-        {"store images": "The PACS stores whatever it receives: a wrong Patient ID is still a valid "
-         "value. Who looks for the study by the patient's ID?",
-         "storage commitment": "Storage commitment is about SOP Instance UIDs, not patient IDs: it "
-         "succeeds. Keep going."},
+        {
+            "store images": "The PACS stores whatever it receives: a wrong Patient ID is still a valid "
+            "value. Who looks for the study by the patient's ID?",
+            "storage commitment": "Storage commitment is about SOP Instance UIDs, not patient IDs: it "
+            "succeeds. Keep going.",
+        },
         "Run capstone.run_exam with patient_id='MLB-10234' and read where it stopped.",
     ),
     hints=(

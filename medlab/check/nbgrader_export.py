@@ -21,7 +21,7 @@ from pathlib import Path
 from medlab import course
 from medlab.check import Exercise, registry
 
-CONFIG = '''\
+CONFIG = """\
 # nbgrader configuration for the medlab course (written by `medlab course export-nbgrader`).
 c = get_config()  # noqa: F821 - provided by nbgrader
 
@@ -30,7 +30,7 @@ c.CourseDirectory.course_id = "medlab"
 c.ExecutePreprocessor.timeout = 300
 c.Execute.timeout = 300
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}
-'''
+"""
 
 _CHECK = re.compile(r"^(lesson(\d\d)\.ex(\d+))\.check\(answer\)\s*$", re.M)
 
@@ -63,8 +63,9 @@ def _answer_cell(nbformat, exercise: Exercise, original: str, name: str):
         ]
     )
     cell = nbformat.v4.new_code_cell(body)
-    cell.metadata["nbgrader"] = _nbgrader_meta(f"ex{exercise.id.replace('.', '_')}_answer",
-                                               solution=True, grade=False)
+    cell.metadata["nbgrader"] = _nbgrader_meta(
+        f"ex{exercise.id.replace('.', '_')}_answer", solution=True, grade=False
+    )
     return cell
 
 
@@ -80,8 +81,12 @@ def _test_cell(nbformat, exercise: Exercise, name: str):
         ]
     )
     cell = nbformat.v4.new_code_cell(body)
-    cell.metadata["nbgrader"] = _nbgrader_meta(f"ex{exercise.id.replace('.', '_')}_test",
-                                               solution=False, grade=True, points=exercise.points)
+    cell.metadata["nbgrader"] = _nbgrader_meta(
+        f"ex{exercise.id.replace('.', '_')}_test",
+        solution=False,
+        grade=True,
+        points=exercise.points,
+    )
     return cell
 
 
@@ -101,8 +106,10 @@ def export_lesson(notebook: Path, out: Path) -> list[str]:
             if match and re.search(r"^answer = \.\.\.", cell.source, re.M):
                 name, lesson, number = match.groups()
                 exercise = exercises[f"{lesson}.{int(number)}"]
-                cells += [_answer_cell(nbformat, exercise, cell.source, name),
-                          _test_cell(nbformat, exercise, name)]
+                cells += [
+                    _answer_cell(nbformat, exercise, cell.source, name),
+                    _test_cell(nbformat, exercise, name),
+                ]
                 graded.append(exercise.id)
                 continue
         cells.append(cell)
@@ -112,11 +119,21 @@ def export_lesson(notebook: Path, out: Path) -> list[str]:
         if exercise.id in graded:
             continue
         name = f"lesson{exercise.lesson}.ex{exercise.id.split('.')[1]}"
-        where = next((i for i, c in enumerate(cells) if c.cell_type == "code"
-                      and re.search(rf"{re.escape(name)}\b", c.source)), len(cells) - 1)
-        stub = f"from medlab.check import lesson{exercise.lesson}\nanswer = ...\n{name}.check(answer)"
-        cells[where + 1:where + 1] = [_answer_cell(nbformat, exercise, stub, name),
-                                      _test_cell(nbformat, exercise, name)]
+        where = next(
+            (
+                i
+                for i, c in enumerate(cells)
+                if c.cell_type == "code" and re.search(rf"{re.escape(name)}\b", c.source)
+            ),
+            len(cells) - 1,
+        )
+        stub = (
+            f"from medlab.check import lesson{exercise.lesson}\nanswer = ...\n{name}.check(answer)"
+        )
+        cells[where + 1 : where + 1] = [
+            _answer_cell(nbformat, exercise, stub, name),
+            _test_cell(nbformat, exercise, name),
+        ]
         graded.append(exercise.id)
     for index, cell in enumerate(cells):
         cell["id"] = f"medlab-{index:03d}"

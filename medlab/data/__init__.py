@@ -48,7 +48,9 @@ SAMPLES: dict[str, Sample] = {
     s.name: s
     for s in (
         Sample("ct", "CT_small.dcm", "a small CT slice: header tour, Hounsfield units"),
-        Sample("ct_512", "693_UNCR.dcm", "a full 512x512 CT slice: windowing widget and its benchmark"),
+        Sample(
+            "ct_512", "693_UNCR.dcm", "a full 512x512 CT slice: windowing widget and its benchmark"
+        ),
         Sample("ct_512_j2k", "693_J2KR.dcm", "the same CT, JPEG 2000 lossless: compression twins"),
         Sample("mr", "MR_small.dcm", "MR in Explicit VR Little Endian: the file byte by byte"),
         Sample("mr_implicit", "MR_small_implicit.dcm", "the same MR in Implicit VR Little Endian"),
@@ -56,10 +58,26 @@ SAMPLES: dict[str, Sample] = {
         Sample("mr_rle", "MR_small_RLE.dcm", "the same MR, RLE lossless"),
         Sample("mr_jpeg_ls", "MR_small_jpeg_ls_lossless.dcm", "the same MR, JPEG-LS lossless"),
         Sample("mr_j2k", "MR_small_jp2klossless.dcm", "the same MR, JPEG 2000 lossless"),
-        Sample("mr_truncated", "MR_truncated.dcm", "an MR whose pixel data is cut short: what breaks"),
-        Sample("no_meta", "ExplVR_LitEndNoMeta.dcm", "an RT Ion Plan without preamble or File Meta: read with force=True", file_meta=False),
-        Sample("no_meta_stray_byte", "no_meta.dcm", "CT_small minus File Meta plus one stray first byte: force=True misreads it", file_meta=False),
-        Sample("mr_overlay", "MR-SIEMENS-DICOM-WithOverlays.dcm", "a Siemens MR with private tags and overlays"),
+        Sample(
+            "mr_truncated", "MR_truncated.dcm", "an MR whose pixel data is cut short: what breaks"
+        ),
+        Sample(
+            "no_meta",
+            "ExplVR_LitEndNoMeta.dcm",
+            "an RT Ion Plan without preamble or File Meta: read with force=True",
+            file_meta=False,
+        ),
+        Sample(
+            "no_meta_stray_byte",
+            "no_meta.dcm",
+            "CT_small minus File Meta plus one stray first byte: force=True misreads it",
+            file_meta=False,
+        ),
+        Sample(
+            "mr_overlay",
+            "MR-SIEMENS-DICOM-WithOverlays.dcm",
+            "a Siemens MR with private tags and overlays",
+        ),
         Sample("cr_mono1", "RG1_UNCR.dcm", "a real CR stored as MONOCHROME1 (low values white)"),
         Sample("cr_mono1_j2k", "RG1_J2KR.dcm", "the same CR, JPEG 2000 lossless"),
         Sample("us_palette", "OBXXXX1A.dcm", "ultrasound in PALETTE COLOR: applying the palette"),
@@ -68,15 +86,25 @@ SAMPLES: dict[str, Sample] = {
         Sample("us_rgb_j2k", "US1_J2KR.dcm", "the same ultrasound, JPEG 2000 lossless (YBR_RCT)"),
         Sample("us_ybr_jpeg", "SC_rgb_dcmtk_+eb+cy+np.dcm", "JPEG baseline in YBR_FULL_422"),
         Sample("rgb_jpeg_twin", "SC_rgb.dcm", "uncompressed RGB twin of the small JPEG samples"),
-        Sample("us_multiframe", "examples_ybr_color.dcm", "a 30-frame ultrasound cine (JPEG, YBR_FULL_422)"),
+        Sample(
+            "us_multiframe",
+            "examples_ybr_color.dcm",
+            "a 30-frame ultrasound cine (JPEG, YBR_FULL_422)",
+        ),
         Sample("mr_multiframe", "emri_small.dcm", "an enhanced MR with 10 frames"),
         Sample("nm_jpeg_ll", "JPEG-LL.dcm", "NM, JPEG lossless"),
-        Sample("nm_uncompressed", "JPEG2000_UNC.dcm", "NM, uncompressed (the JPEG 2000 sample's twin; not the JPEG-LL one)"),
+        Sample(
+            "nm_uncompressed",
+            "JPEG2000_UNC.dcm",
+            "NM, uncompressed (the JPEG 2000 sample's twin; not the JPEG-LL one)",
+        ),
         Sample("sr_basic", "reportsi.dcm", "a Basic Text SR: walking a content tree"),
         Sample("sr_comprehensive", "test-SR.dcm", "a Comprehensive SR with codes and numbers"),
         Sample("rt_plan", "rtplan.dcm", "an RT Plan: beams, no pixel data"),
         Sample("rt_dose", "rtdose.dcm", "an RT Dose grid (15 frames)"),
-        Sample("rt_struct", "rtstruct.dcm", "an RT Structure Set: ROIs and contours", file_meta=False),
+        Sample(
+            "rt_struct", "rtstruct.dcm", "an RT Structure Set: ROIs and contours", file_meta=False
+        ),
         Sample("ecg", "waveform_ecg.dcm", "a 12-lead ECG waveform"),
         Sample("seg", "liver.dcm", "a Segmentation with three segments"),
         Sample("deflated", "image_dfl.dcm", "Deflated Explicit VR Little Endian"),
@@ -132,7 +160,9 @@ def all_sample_files() -> list[Path]:
         spec = importlib.util.find_spec(package)
         if spec and spec.submodule_search_locations:
             folders.append(Path(next(iter(spec.submodule_search_locations))).joinpath(*sub))
-    return sorted({path for folder in folders for path in folder.glob("*.dcm")}, key=lambda p: p.name)
+    return sorted(
+        {path for folder in folders for path in folder.glob("*.dcm")}, key=lambda p: p.name
+    )
 
 
 #: The folders ``medlab data build`` writes (see :mod:`medlab.data.build`).

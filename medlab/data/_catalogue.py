@@ -79,8 +79,10 @@ class Catalogue:
         """Read every named sample (and, if built, every built series) into a catalogue."""
         from medlab.data import SAMPLES, get_path
 
-        entries = [_file_entry("sample", name, get_path(name), s.purpose, force=not s.file_meta)
-                   for name, s in SAMPLES.items()]
+        entries = [
+            _file_entry("sample", name, get_path(name), s.purpose, force=not s.file_meta)
+            for name, s in SAMPLES.items()
+        ]
         note = ""
         if include_built:
             built, note = _built_entries(data_dir)
@@ -118,23 +120,30 @@ class Catalogue:
         for e in self.entries:
             if e.kind != kind:
                 continue
-            rows.append({
-                "name": e.name,
-                "file": e.file,
-                "modality": e.modality,
-                "size": f"{e.size_kb:,} kB" if e.size_kb else "<1 kB",
-                "pixels": e.pixels,
-                "transfer_syntax": e.transfer_syntax,
-                "photometric": e.photometric,
-                "purpose": e.purpose,
-            })
+            rows.append(
+                {
+                    "name": e.name,
+                    "file": e.file,
+                    "modality": e.modality,
+                    "size": f"{e.size_kb:,} kB" if e.size_kb else "<1 kB",
+                    "pixels": e.pixels,
+                    "transfer_syntax": e.transfer_syntax,
+                    "photometric": e.photometric,
+                    "purpose": e.purpose,
+                }
+            )
         return rows
 
     def _sections(self) -> list[tuple[str, list[tuple[str, str]], list[dict[str, str]], str]]:
         built_cols = [("name", "Series"), ("file", "Instances")] + list(_COLUMNS[2:])
         return [
             ("Built studies (medlab data build)", built_cols, self._rows("built"), self.built_note),
-            ("Real files shipped by pydicom and pydicom-data", list(_COLUMNS), self._rows("sample"), ""),
+            (
+                "Real files shipped by pydicom and pydicom-data",
+                list(_COLUMNS),
+                self._rows("sample"),
+                "",
+            ),
         ]
 
     def __repr__(self) -> str:
@@ -147,10 +156,16 @@ class Catalogue:
                 out.append(f"  {note}")
             if rows:
                 widths = [max(len(head), *(len(r[key]) for r in rows)) for key, head in cols]
-                out.append("  ".join(h.ljust(w) for (_, h), w in zip(cols, widths, strict=True)).rstrip())
+                out.append(
+                    "  ".join(h.ljust(w) for (_, h), w in zip(cols, widths, strict=True)).rstrip()
+                )
                 out.append("  ".join("-" * w for w in widths))
                 for r in rows:
-                    out.append("  ".join(r[k].ljust(w) for (k, _), w in zip(cols, widths, strict=True)).rstrip())
+                    out.append(
+                        "  ".join(
+                            r[k].ljust(w) for (k, _), w in zip(cols, widths, strict=True)
+                        ).rstrip()
+                    )
             out.append("")
         return "\n".join(out).rstrip() + "\n"
 
@@ -163,9 +178,15 @@ class Catalogue:
             if note:
                 parts.append(f"<p>{html.escape(note)}</p>")
             if rows:
-                head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for _, h in cols)
+                head = "".join(
+                    f"<th style='text-align:left'>{html.escape(h)}</th>" for _, h in cols
+                )
                 body = "".join(
-                    "<tr>" + "".join(f"<td style='text-align:left'>{html.escape(r[k])}</td>" for k, _ in cols) + "</tr>"
+                    "<tr>"
+                    + "".join(
+                        f"<td style='text-align:left'>{html.escape(r[k])}</td>" for k, _ in cols
+                    )
+                    + "</tr>"
                     for r in rows
                 )
                 parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
@@ -187,7 +208,9 @@ def _describe(ds: Any) -> tuple[str, str, str, str, str | None, str]:
         pixels = "-"
     photometric = str(ds.get("PhotometricInterpretation", "") or "-")
     meta = getattr(ds, "file_meta", None)
-    ts_uid = str(meta.TransferSyntaxUID) if meta is not None and "TransferSyntaxUID" in meta else None
+    ts_uid = (
+        str(meta.TransferSyntaxUID) if meta is not None and "TransferSyntaxUID" in meta else None
+    )
     label = NO_META if ts_uid is None else SHORT_TRANSFER_SYNTAX.get(ts_uid, UID(ts_uid).name)
     return modality, sop_class, pixels, photometric, ts_uid, label
 
@@ -201,8 +224,19 @@ def _file_entry(kind: str, name: str, path: Path, purpose: str, *, force: bool =
         warnings.simplefilter("ignore")
         ds = pydicom.dcmread(path, stop_before_pixels=True, force=force)
     modality, sop_class, pixels, photometric, ts_uid, label = _describe(ds)
-    return Entry(kind, name, path.name, modality, sop_class, round(path.stat().st_size / 1000),
-                 pixels, ts_uid, label, photometric, purpose)
+    return Entry(
+        kind,
+        name,
+        path.name,
+        modality,
+        sop_class,
+        round(path.stat().st_size / 1000),
+        pixels,
+        ts_uid,
+        label,
+        photometric,
+        purpose,
+    )
 
 
 def _built_entries(data_dir: Path | str | None) -> tuple[list[Entry], str]:
@@ -216,7 +250,9 @@ def _built_entries(data_dir: Path | str | None) -> tuple[list[Entry], str]:
     entries: list[Entry] = []
     missing = []
     for folder, study in STUDIES.items():
-        series_dirs = sorted(p for p in (base / folder).glob("*") if p.is_dir() and any(p.glob("*.dcm")))
+        series_dirs = sorted(
+            p for p in (base / folder).glob("*") if p.is_dir() and any(p.glob("*.dcm"))
+        )
         if not series_dirs:
             missing.append(folder)
             continue
@@ -227,8 +263,21 @@ def _built_entries(data_dir: Path | str | None) -> tuple[list[Entry], str]:
             size = sum(f.stat().st_size for f in files)
             name = f"{folder}/{series_dir.name}"
             purpose = SERIES_PURPOSE.get(name, study.purpose)
-            entries.append(Entry("built", name, str(len(files)), modality, sop_class,
-                                 round(size / 1000), pixels, ts_uid, label, photometric, purpose))
+            entries.append(
+                Entry(
+                    "built",
+                    name,
+                    str(len(files)),
+                    modality,
+                    sop_class,
+                    round(size / 1000),
+                    pixels,
+                    ts_uid,
+                    label,
+                    photometric,
+                    purpose,
+                )
+            )
     hl7 = sorted((base / "hl7").glob("*.hl7"))
     note = ""
     if missing:

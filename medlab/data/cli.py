@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "present and intact (checked against MANIFEST.json) are kept."
         ),
     )
-    build.add_argument("--out", type=Path, metavar="DIR", help="write here instead of the data folder")
+    build.add_argument(
+        "--out", type=Path, metavar="DIR", help="write here instead of the data folder"
+    )
     build.add_argument("--force", action="store_true", help="rebuild every file, even intact ones")
     build.add_argument("--quiet", action="store_true", help="print nothing unless something fails")
     build.set_defaults(func=_build)

@@ -109,7 +109,13 @@ CT_ROIS: tuple[ROI, ...] = (
 
 
 #: Pulmonary vessel offsets from each lung's centre (mm, mirrored) and radii.
-_VESSELS = ((-22.0, -34.0, 2.5), (16.0, -38.0, 2.0), (-26.0, 8.0, 3.0), (22.0, 12.0, 2.5), (-12.0, 36.0, 2.0))
+_VESSELS = (
+    (-22.0, -34.0, 2.5),
+    (16.0, -38.0, 2.0),
+    (-26.0, 8.0, 3.0),
+    (22.0, 12.0, 2.5),
+    (-12.0, 36.0, 2.0),
+)
 
 
 def ct_hu(z: float, rows: int = 512, spacing: float = 0.7) -> np.ndarray:
@@ -130,7 +136,9 @@ def ct_hu(z: float, rows: int = 512, spacing: float = 0.7) -> np.ndarray:
     # Lungs shrink towards the apex (z = +30 mm) and the diaphragm (z = -60 mm).
     scale = max(0.55, 1.0 - ((z + 15.0) / 75.0) ** 2)
     for side in (-1.0, 1.0):
-        img[_ellipse(x, y, side * 75.0, -10.0, 52.0 * scale + 8.0, 70.0 * scale + 10.0)] = HU["lung"]
+        img[_ellipse(x, y, side * 75.0, -10.0, 52.0 * scale + 8.0, 70.0 * scale + 10.0)] = HU[
+            "lung"
+        ]
     # Pulmonary vessels: soft-tissue dots that drift outwards with z (kept clear of the lung ROI).
     for side in (-1.0, 1.0):
         for dx, dy, r in _VESSELS:
@@ -142,7 +150,16 @@ def ct_hu(z: float, rows: int = 512, spacing: float = 0.7) -> np.ndarray:
     img[_ellipse(x, y, 0, 62.0, 18.0, 15.0)] = HU["cancellous_bone"]
     img[_ellipse(x, y, 0, 92.0, 6.0, 11.0)] = HU["cortical_bone"]
     # Ribs: small cortical cross-sections just inside the fat layer.
-    for rx, ry in ((-128, -55), (128, -55), (-140, 5), (140, 5), (-125, 60), (125, 60), (-70, 92), (70, 92)):
+    for rx, ry in (
+        (-128, -55),
+        (128, -55),
+        (-140, 5),
+        (140, 5),
+        (-125, 60),
+        (125, 60),
+        (-70, 92),
+        (70, 92),
+    ):
         img[_ellipse(x, y, rx, ry, 5.0, 4.0)] = HU["cortical_bone"]
     # Calibration rods under the patient's back.
     img[_ellipse(x, y, -45.0, 130.0, 11.0, 11.0)] = HU["water"]
@@ -150,7 +167,9 @@ def ct_hu(z: float, rows: int = 512, spacing: float = 0.7) -> np.ndarray:
     return img
 
 
-def ct_slice(z: float, seed: int, sigma: float, rows: int = 512, spacing: float = 0.7) -> np.ndarray:
+def ct_slice(
+    z: float, seed: int, sigma: float, rows: int = 512, spacing: float = 0.7
+) -> np.ndarray:
     """A CT slice as stored values: ``HU + 1024`` as uint16 (RescaleIntercept -1024, slope 1).
 
     ``sigma`` is the noise in HU (a soft kernel ~8 HU, a sharp bone kernel ~25 HU).
@@ -230,7 +249,9 @@ def chest_cr(rows: int = 1024, cols: int = 832, spacing: float = 0.42, seed: int
 
     x, y = _grid(rows, cols, spacing)
     # Patient's right is on the image left in a PA view: x < 0 is the right side.
-    half_width = np.interp(y, [-215.0, -160.0, -120.0, 0.0, 120.0, 215.0], [45.0, 60.0, 165.0, 160.0, 150.0, 145.0])
+    half_width = np.interp(
+        y, [-215.0, -160.0, -120.0, 0.0, 120.0, 215.0], [45.0, 60.0, 165.0, 160.0, 150.0, 145.0]
+    )
     inside = np.clip(1.0 - (x / half_width) ** 2, 0.0, None)
     path = 220.0 * np.sqrt(inside)  # mm of soft tissue along the beam
     # Lungs: air replaces tissue, less so towards their edges; the domes cut them below.

@@ -207,7 +207,9 @@ class _Scanner:
         while True:
             if pos >= end:
                 if until_item_end:
-                    self.need(pos, 8, end, "a sequence item (its Item Delimitation Item is missing)")
+                    self.need(
+                        pos, 8, end, "a sequence item (its Item Delimitation Item is missing)"
+                    )
                 return pos, implicit
             self.need(pos, 4, end, "an element's tag")
             tag = self.tag(pos, little)
@@ -215,7 +217,20 @@ class _Scanner:
                 return pos, implicit
             if tag == ITEM_END and until_item_end:
                 self.need(pos, 8, end, "an Item Delimitation Item")
-                self.add("item_end", pos, tag, None, False, 8, self.u32(pos + 4, little), 0, depth, path, little, implicit)
+                self.add(
+                    "item_end",
+                    pos,
+                    tag,
+                    None,
+                    False,
+                    8,
+                    self.u32(pos + 4, little),
+                    0,
+                    depth,
+                    path,
+                    little,
+                    implicit,
+                )
                 return pos + 8, implicit
             if tag >> 16 == 0xFFFE:
                 self.fail(
@@ -256,12 +271,44 @@ class _Scanner:
             here = (*path, tag)
             if length == UNDEFINED:
                 if tag == PIXEL_DATA or (tag >> 16 == 0x7FE0 and vr in ("OB", "OW")):
-                    el = self.add("element", pos, tag, vr, in_file, hdr, length, 0, depth, here, little, implicit, True)
-                    stop = self.items(value, None, implicit, little, depth + 1, path, tag, fragments=True)
+                    el = self.add(
+                        "element",
+                        pos,
+                        tag,
+                        vr,
+                        in_file,
+                        hdr,
+                        length,
+                        0,
+                        depth,
+                        here,
+                        little,
+                        implicit,
+                        True,
+                    )
+                    stop = self.items(
+                        value, None, implicit, little, depth + 1, path, tag, fragments=True
+                    )
                 elif vr in ("SQ", "UN") or not in_file:
-                    el = self.add("element", pos, tag, "SQ" if not in_file else vr, in_file, hdr, length, 0, depth, here, little, implicit, True)
+                    el = self.add(
+                        "element",
+                        pos,
+                        tag,
+                        "SQ" if not in_file else vr,
+                        in_file,
+                        hdr,
+                        length,
+                        0,
+                        depth,
+                        here,
+                        little,
+                        implicit,
+                        True,
+                    )
                     # PS3.5 §6.2.2: an UN of undefined length holds Implicit VR Little Endian items.
-                    sub_implicit, sub_little = (True, True) if vr == "UN" and in_file else (implicit, little)
+                    sub_implicit, sub_little = (
+                        (True, True) if vr == "UN" and in_file else (implicit, little)
+                    )
                     stop = self.items(value, None, sub_implicit, sub_little, depth + 1, path, tag)
                 else:
                     self.fail(
@@ -299,7 +346,21 @@ class _Scanner:
                     "shortened value.",
                 )
             is_sq = vr == "SQ" and length > 0
-            el = self.add("element", pos, tag, vr, in_file, hdr, length, length, depth, here, little, implicit, is_sq)
+            el = self.add(
+                "element",
+                pos,
+                tag,
+                vr,
+                in_file,
+                hdr,
+                length,
+                length,
+                depth,
+                here,
+                little,
+                implicit,
+                is_sq,
+            )
             if is_sq:
                 self.items(value, value + length, implicit, little, depth + 1, path, tag)
             pos = value + length
@@ -330,7 +391,20 @@ class _Scanner:
             tag = self.tag(pos, little)
             length = self.u32(pos + 4, little)
             if tag == SEQ_END:
-                self.add("seq_end", pos, tag, None, False, 8, length, 0, depth, (*path, seq_tag), little, implicit)
+                self.add(
+                    "seq_end",
+                    pos,
+                    tag,
+                    None,
+                    False,
+                    8,
+                    length,
+                    0,
+                    depth,
+                    (*path, seq_tag),
+                    little,
+                    implicit,
+                )
                 return pos + 8
             if tag != ITEM:
                 self.fail(
@@ -341,22 +415,100 @@ class _Scanner:
             item_path = (*path, (seq_tag, index))
             if fragments:
                 self.need(pos + 8, length, limit, f"pixel data fragment {index}")
-                self.add("fragment", pos, tag, None, False, 8, length, length, depth, item_path, little, implicit)
+                self.add(
+                    "fragment",
+                    pos,
+                    tag,
+                    None,
+                    False,
+                    8,
+                    length,
+                    length,
+                    depth,
+                    item_path,
+                    little,
+                    implicit,
+                )
                 pos += 8 + length
             elif length == UNDEFINED:
-                el = self.add("item", pos, tag, None, False, 8, length, 0, depth, item_path, little, implicit, True)
-                stop, _ = self.elements(pos + 8, len(self.data), implicit, little, depth + 1, item_path, until_item_end=True)
+                el = self.add(
+                    "item",
+                    pos,
+                    tag,
+                    None,
+                    False,
+                    8,
+                    length,
+                    0,
+                    depth,
+                    item_path,
+                    little,
+                    implicit,
+                    True,
+                )
+                stop, _ = self.elements(
+                    pos + 8,
+                    len(self.data),
+                    implicit,
+                    little,
+                    depth + 1,
+                    item_path,
+                    until_item_end=True,
+                )
                 el.value_len = stop - pos - 8
                 pos = stop
             else:
                 self.need(pos + 8, length, limit, f"item {index + 1} of {_describe(seq_tag)}")
-                self.add("item", pos, tag, None, False, 8, length, length, depth, item_path, little, implicit, True)
+                self.add(
+                    "item",
+                    pos,
+                    tag,
+                    None,
+                    False,
+                    8,
+                    length,
+                    length,
+                    depth,
+                    item_path,
+                    little,
+                    implicit,
+                    True,
+                )
                 self.elements(pos + 8, pos + 8 + length, implicit, little, depth + 1, item_path)
                 pos += 8 + length
             index += 1
 
-    def add(self, kind, offset, tag, vr, in_file, hdr, length, value_len, depth, path, little, implicit, children=False):
-        el = Element(kind, offset, tag, vr, in_file, hdr, length, value_len, depth, path, little, implicit, children)
+    def add(
+        self,
+        kind,
+        offset,
+        tag,
+        vr,
+        in_file,
+        hdr,
+        length,
+        value_len,
+        depth,
+        path,
+        little,
+        implicit,
+        children=False,
+    ):
+        el = Element(
+            kind,
+            offset,
+            tag,
+            vr,
+            in_file,
+            hdr,
+            length,
+            value_len,
+            depth,
+            path,
+            little,
+            implicit,
+            children,
+        )
         self.layout.elements.append(el)
         return el
 
@@ -419,7 +571,8 @@ def scan(data: bytes, *, force: bool = False, name: str = "the data") -> Layout:
         found = data[128:132] if len(data) >= 132 else b""
         raise MedlabError(
             "This is not a DICOM Part 10 file: bytes 128-131 should read 'DICM' "
-            f"but read {found!r}" + ("" if len(data) >= 132 else f" (the file has only {len(data)} bytes)"),
+            f"but read {found!r}"
+            + ("" if len(data) >= 132 else f" (the file has only {len(data)} bytes)"),
             where=f"byte 128 of {name}",
             fix="If it is a bare data set without preamble and File Meta Information, "
             "pass force=True (pydicom then assumes the bytes start with an element at byte 0).",
@@ -431,7 +584,11 @@ def scan(data: bytes, *, force: bool = False, name: str = "the data") -> Layout:
         if has_prefix:
             layout.preamble = True
             pos = 132
-        if len(data) >= pos + 6 and data[pos : pos + 2] == b"\x02\x00" and _looks_like_vr(data[pos + 4 : pos + 6]):
+        if (
+            len(data) >= pos + 6
+            and data[pos : pos + 2] == b"\x02\x00"
+            and _looks_like_vr(data[pos + 4 : pos + 6])
+        ):
             layout.meta_start = pos
             # PS3.10 §7.1: the File Meta Information is always Explicit VR Little Endian.
             pos, _ = scanner.elements(pos, len(data), False, True, 0, (), only_group=0x0002)
@@ -440,7 +597,9 @@ def scan(data: bytes, *, force: bool = False, name: str = "the data") -> Layout:
                 raw = data[ts.value_offset : ts.end]
                 layout.transfer_syntax = raw.rstrip(b"\x00 ").decode("ascii", "replace")
         elif has_prefix:
-            layout.notes.append("There is a preamble and 'DICM', but no File Meta Information group.")
+            layout.notes.append(
+                "There is a preamble and 'DICM', but no File Meta Information group."
+            )
         layout.dataset_start = pos
         if layout.transfer_syntax == DEFLATED_LE:
             layout.deflated = True
@@ -469,7 +628,7 @@ def _check_plausible_start(scanner: _Scanner, pos: int, little: bool) -> None:
     group = tag >> 16
     if group == 0 or group % 2 == 1 or group > 0x7FE0 and group != 0xFFFE or group == 0xFFFE:
         scanner.fail(
-            f"The first four bytes {data[pos:pos + 4].hex(' ')} are not a plausible tag "
+            f"The first four bytes {data[pos : pos + 4].hex(' ')} are not a plausible tag "
             f"({tag_text(tag)}): these bytes do not look like a DICOM data set",
             pos,
             "Check that this is a DICOM file; force=True only helps when a data set starts at byte 0.",
@@ -507,7 +666,11 @@ def _source_bytes(src: Any) -> tuple[bytes, str]:
         try:
             return path.read_bytes(), name
         except OSError as exc:
-            raise MedlabError(f"{name!r} cannot be read: {exc.strerror}", where=str(path), fix="Check its permissions.") from None
+            raise MedlabError(
+                f"{name!r} cannot be read: {exc.strerror}",
+                where=str(path),
+                fix="Check its permissions.",
+            ) from None
     raise MedlabError(
         f"Expected a path, bytes or a pydicom Dataset, got {type(src).__name__}",
         fix="Pass a file path such as medlab.data.get_path('mr').",
@@ -533,7 +696,9 @@ def _dcmread(data: bytes, *, force: bool, name: str) -> Dataset:
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tolerated oddities; scan() already judged the structure
+            warnings.simplefilter(
+                "ignore"
+            )  # tolerated oddities; scan() already judged the structure
             ds = pydicom.dcmread(io.BytesIO(data), force=force)
             # pydicom converts values lazily and warns about odd ones on first access:
             # convert everything now, while its warnings are silenced.

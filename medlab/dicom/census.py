@@ -34,20 +34,48 @@ if TYPE_CHECKING:
 #: The attributes of a census row by default (keywords). All are in the headers
 #: of the image IODs (PS3.3 A.3 CT, A.4 MR, A.2 CR and their modules).
 DEFAULT_ATTRIBUTES: tuple[str, ...] = (
-    "PatientID", "PatientName", "StudyInstanceUID", "StudyDate", "StudyTime", "AccessionNumber",
-    "SeriesInstanceUID", "SeriesNumber", "Modality", "SOPClassUID", "SOPInstanceUID",
-    "InstanceNumber", "AcquisitionDate", "AcquisitionTime", "Rows", "Columns",
-    "PhotometricInterpretation", "PixelSpacing", "SliceThickness", "KVP", "CTDIvol",
-    "Manufacturer", "BurnedInAnnotation",
+    "PatientID",
+    "PatientName",
+    "StudyInstanceUID",
+    "StudyDate",
+    "StudyTime",
+    "AccessionNumber",
+    "SeriesInstanceUID",
+    "SeriesNumber",
+    "Modality",
+    "SOPClassUID",
+    "SOPInstanceUID",
+    "InstanceNumber",
+    "AcquisitionDate",
+    "AcquisitionTime",
+    "Rows",
+    "Columns",
+    "PhotometricInterpretation",
+    "PixelSpacing",
+    "SliceThickness",
+    "KVP",
+    "CTDIvol",
+    "Manufacturer",
+    "BurnedInAnnotation",
 )
 
 #: Type 1 attributes (required, non-empty) of every image instance: SOP Common
 #: (PS3.3 C.12.1), General Study/Series (C.7.2.1, C.7.3.1) and Image Pixel
 #: (C.7.6.3) modules. Modality-specific Type 1 attributes are added by modality.
 TYPE1_COMMON: tuple[str, ...] = (
-    "SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Modality",
-    "Rows", "Columns", "SamplesPerPixel", "PhotometricInterpretation", "BitsAllocated",
-    "BitsStored", "HighBit", "PixelRepresentation",
+    "SOPClassUID",
+    "SOPInstanceUID",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "Modality",
+    "Rows",
+    "Columns",
+    "SamplesPerPixel",
+    "PhotometricInterpretation",
+    "BitsAllocated",
+    "BitsStored",
+    "HighBit",
+    "PixelRepresentation",
 )
 TYPE1_BY_MODALITY: dict[str, tuple[str, ...]] = {
     "CT": ("ImageType", "RescaleIntercept", "RescaleSlope"),  # CT Image module C.8.2.1
@@ -99,8 +127,12 @@ class _Progress:
             self.widget.close()
 
 
-def census(folder: str | Path | Iterable[str | Path], attributes: Sequence[str] = DEFAULT_ATTRIBUTES,
-           *, progress: bool | None = None) -> pd.DataFrame:
+def census(
+    folder: str | Path | Iterable[str | Path],
+    attributes: Sequence[str] = DEFAULT_ATTRIBUTES,
+    *,
+    progress: bool | None = None,
+) -> pd.DataFrame:
     """One row per DICOM instance under ``folder``, with the chosen attributes.
 
     Parameters
@@ -122,14 +154,21 @@ def census(folder: str | Path | Iterable[str | Path], attributes: Sequence[str] 
     if isinstance(folder, (str, Path)):
         base = Path(folder)
         if not base.is_dir():
-            raise MedlabError("No such folder", where=str(base),
-                              fix="Give a folder of DICOM files, e.g. medlab.data.study('ct_phantom').")
+            raise MedlabError(
+                "No such folder",
+                where=str(base),
+                fix="Give a folder of DICOM files, e.g. medlab.data.study('ct_phantom').",
+            )
         paths = _files(base)
     else:
         paths = [Path(p) for p in folder]
         base = None
     wanted = list(attributes)
-    bar = _Progress(len(paths), "census") if (progress or (progress is None and len(paths) > 2000)) else None
+    bar = (
+        _Progress(len(paths), "census")
+        if (progress or (progress is None and len(paths) > 2000))
+        else None
+    )
     with warnings.catch_warnings():  # odd values in real files: the census reports, not warns
         warnings.simplefilter("ignore")
         rows, skipped = _rows(paths, base, wanted, bar)
@@ -141,8 +180,9 @@ def census(folder: str | Path | Iterable[str | Path], attributes: Sequence[str] 
     return df
 
 
-def _rows(paths: list[Path], base: Path | None, wanted: list[str],
-          bar: _Progress | None) -> tuple[list[dict[str, Any]], list[str]]:
+def _rows(
+    paths: list[Path], base: Path | None, wanted: list[str], bar: _Progress | None
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Read each header and build its row from the *raw* elements.
 
     pydicom parses an element's header and keeps its value as bytes (a
@@ -158,13 +198,21 @@ def _rows(paths: list[Path], base: Path | None, wanted: list[str],
     for keyword in wanted:
         tag = tag_for_keyword(keyword)
         if tag is None:
-            raise MedlabError(f"{keyword!r} is not a DICOM keyword", where="census(attributes=...)",
-                              fix="Use keywords as pydicom knows them, e.g. 'PatientID', 'KVP'.")
+            raise MedlabError(
+                f"{keyword!r} is not a DICOM keyword",
+                where="census(attributes=...)",
+                fix="Use keywords as pydicom knows them, e.g. 'PatientID', 'KVP'.",
+            )
         tags.append((keyword, tag, dictionary_VR(tag)))
-    required = {m: [tag_for_keyword(k) for k in TYPE1_COMMON + extra]
-                for m, extra in [("", ()), *TYPE1_BY_MODALITY.items()]}
-    names = {t: k for k in {*TYPE1_COMMON, *(k for v in TYPE1_BY_MODALITY.values() for k in v)}
-             for t in [tag_for_keyword(k)]}
+    required = {
+        m: [tag_for_keyword(k) for k in TYPE1_COMMON + extra]
+        for m, extra in [("", ()), *TYPE1_BY_MODALITY.items()]
+    }
+    names = {
+        t: k
+        for k in {*TYPE1_COMMON, *(k for v in TYPE1_BY_MODALITY.values() for k in v)}
+        for t in [tag_for_keyword(k)]
+    }
     pixel_module = {tag_for_keyword(k) for k in TYPE1_COMMON[5:]}
     rows: list[dict[str, Any]] = []
     skipped: list[str] = []
@@ -186,8 +234,10 @@ def _rows(paths: list[Path], base: Path | None, wanted: list[str],
             row[keyword] = _fast_value(ds, raw.get(tag), tag, vr, codec)
         # Private creators (gggg,0010-00FF): their tags alone say where they are.
         row["private_creators"] = tuple(
-            f"{tag >> 16:04X}:{_fast_value(ds, elem, tag, 'LO', codec)}" for tag, elem in raw.items()
-            if (tag >> 16) & 1 and 0x10 <= (tag & 0xFFFF) <= 0xFF)
+            f"{tag >> 16:04X}:{_fast_value(ds, elem, tag, 'LO', codec)}"
+            for tag, elem in raw.items()
+            if (tag >> 16) & 1 and 0x10 <= (tag & 0xFFFF) <= 0xFF
+        )
         modality = _fast_value(ds, raw.get(0x00080060), 0x00080060, "CS", "latin-1") or ""
         image = 0x00280010 in raw  # Rows (0028,0010): the Image Pixel module is there
         row["has_pixels"] = image
@@ -208,8 +258,27 @@ def _rows(paths: list[Path], base: Path | None, wanted: list[str],
 #: Files up to this size are read into memory before parsing (see _rows).
 _IN_MEMORY = 2 * 1024 * 1024
 
-_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT",
-                       "DS", "IS"})
+_TEXT_VRS = frozenset(
+    {
+        "AE",
+        "AS",
+        "CS",
+        "DA",
+        "DT",
+        "LO",
+        "LT",
+        "PN",
+        "SH",
+        "ST",
+        "TM",
+        "UC",
+        "UI",
+        "UR",
+        "UT",
+        "DS",
+        "IS",
+    }
+)
 _BINARY = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d"}
 
 
@@ -339,22 +408,35 @@ class QAReport:
             if len(found) > 5:
                 lines.append(f"    ... and {len(found) - 5} more")
         if self.private:
-            lines.append("  private creators: " + ", ".join(f"{k} ({n})" for k, n in sorted(self.private.items())))
+            lines.append(
+                "  private creators: "
+                + ", ".join(f"{k} ({n})" for k, n in sorted(self.private.items()))
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        parts = [f"<p>QA of <b>{self.instances}</b> instance(s): <b>{len(self.findings)}</b> finding(s)</p><ul>"]
+        parts = [
+            f"<p>QA of <b>{self.instances}</b> instance(s): <b>{len(self.findings)}</b> finding(s)</p><ul>"
+        ]
         for check, found in self.by_check().items():
             colour = "#a4262c" if found else "#1b7f3b"
-            items = "".join(f"<li><code>{html.escape(f.key)}</code>: {html.escape(f.detail)}</li>"
-                            for f in found[:5])
+            items = "".join(
+                f"<li><code>{html.escape(f.key)}</code>: {html.escape(f.detail)}</li>"
+                for f in found[:5]
+            )
             more = f"<li>... and {len(found) - 5} more</li>" if len(found) > 5 else ""
-            parts.append(f'<li><span style="color:{colour}">{html.escape(check)}: {len(found)}</span>'
-                         + (f"<ul>{items}{more}</ul>" if found else "") + "</li>")
+            parts.append(
+                f'<li><span style="color:{colour}">{html.escape(check)}: {len(found)}</span>'
+                + (f"<ul>{items}{more}</ul>" if found else "")
+                + "</li>"
+            )
         parts.append("</ul>")
         if self.private:
-            parts.append("<p>Private creators: " + html.escape(
-                ", ".join(f"{k} ({n})" for k, n in sorted(self.private.items()))) + "</p>")
+            parts.append(
+                "<p>Private creators: "
+                + html.escape(", ".join(f"{k} ({n})" for k, n in sorted(self.private.items())))
+                + "</p>"
+            )
         return '<div class="medlab-qa">' + "".join(parts) + "</div>"
 
 
@@ -384,7 +466,10 @@ def qa(df: pd.DataFrame) -> QAReport:
             if missing:
                 add(Finding("missing Type 1", str(path), ", ".join(missing)))
     if "SeriesInstanceUID" in df:
-        for column, check in (("PhotometricInterpretation", CHECKS[1]), ("PixelSpacing", CHECKS[2])):
+        for column, check in (
+            ("PhotometricInterpretation", CHECKS[1]),
+            ("PixelSpacing", CHECKS[2]),
+        ):
             if column not in df:
                 continue
             values = df[["SeriesInstanceUID", column]].dropna()
@@ -401,7 +486,11 @@ def qa(df: pd.DataFrame) -> QAReport:
         for study, group in df.groupby("StudyInstanceUID", sort=True):
             ids = sorted({str(v) for v in group["PatientID"].fillna("")})
             if len(ids) > 1:
-                add(Finding(CHECKS[4], f"study {_short_uid(study)}", "Patient IDs " + " vs ".join(ids)))
+                add(
+                    Finding(
+                        CHECKS[4], f"study {_short_uid(study)}", "Patient IDs " + " vs ".join(ids)
+                    )
+                )
     if "private_creators" in df:
         counter: dict[str, int] = {}
         for creators in df["private_creators"]:
@@ -429,8 +518,12 @@ def plot_census(df: pd.DataFrame, *, figsize: tuple[float, float] = (8, 2.6)):
     known = when.notna()
     if known.any():  # one dot per instance: when it was acquired, by modality
         levels = sorted(set(modality[known].astype(str)))
-        axes[1].scatter(when[known], [levels.index(m) for m in modality[known].astype(str)], s=12,
-                        color="#55a868")
+        axes[1].scatter(
+            when[known],
+            [levels.index(m) for m in modality[known].astype(str)],
+            s=12,
+            color="#55a868",
+        )
         axes[1].set_yticks(range(len(levels)), levels)
         axes[1].tick_params(axis="x", labelrotation=45, labelsize=7)
     else:
@@ -459,7 +552,9 @@ def _timestamps(df: pd.DataFrame) -> pd.Series:
     time = df.get("AcquisitionTime")
     if time is None or time.isna().all():
         time = df.get("StudyTime", pd.Series([""] * len(df)))
-    text = date.fillna("").astype(str).str[:8] + time.fillna("").astype(str).str[:6].str.ljust(6, "0")
+    text = date.fillna("").astype(str).str[:8] + time.fillna("").astype(str).str[:6].str.ljust(
+        6, "0"
+    )
     return pd.to_datetime(text, format="%Y%m%d%H%M%S", errors="coerce")
 
 
@@ -492,8 +587,11 @@ def messy_archive(out: str | Path, source: str | Path | None = None) -> Path:
     src = Path(source) if source is not None else paths.data_dir()
     missing = [name for name in STUDIES if not (src / name).is_dir()]
     if missing:
-        raise MedlabError(f"The sample studies are not built ({', '.join(missing)} missing)", where=str(src),
-                          fix="Run `medlab data build` (or `make data`) first.")
+        raise MedlabError(
+            f"The sample studies are not built ({', '.join(missing)} missing)",
+            where=str(src),
+            fix="Run `medlab data build` (or `make data`) first.",
+        )
     out = Path(out)
     for name in STUDIES:
         target = out / name
@@ -507,9 +605,20 @@ def messy_archive(out: str | Path, source: str | Path | None = None) -> Path:
         change(ds)
         ds.save_as(path, enforce_file_format=True)
 
-    shutil.copyfile(out / "ct_phantom/series01_axial_5mm/CT0003.dcm", out / "ct_phantom/series01_axial_5mm/CT0003_resent.dcm")
-    edit("ct_phantom/series02_axial_bone/CT0005.dcm", lambda ds: setattr(ds, "PixelSpacing", [0.8, 0.8]))
-    edit("mr_phantom/series01_t1_axial/MR0004.dcm", lambda ds: setattr(ds, "PhotometricInterpretation", "MONOCHROME1"))
+    shutil.copyfile(
+        out / "ct_phantom/series01_axial_5mm/CT0003.dcm",
+        out / "ct_phantom/series01_axial_5mm/CT0003_resent.dcm",
+    )
+    edit(
+        "ct_phantom/series02_axial_bone/CT0005.dcm",
+        lambda ds: setattr(ds, "PixelSpacing", [0.8, 0.8]),
+    )
+    edit(
+        "mr_phantom/series01_t1_axial/MR0004.dcm",
+        lambda ds: setattr(ds, "PhotometricInterpretation", "MONOCHROME1"),
+    )
     edit("ct_phantom/series02_axial_bone/CT0007.dcm", lambda ds: ds.pop("RescaleIntercept"))
-    edit("mr_phantom/series01_t1_axial/MR0008.dcm", lambda ds: setattr(ds, "PatientID", "MLB-10587"))
+    edit(
+        "mr_phantom/series01_t1_axial/MR0008.dcm", lambda ds: setattr(ds, "PatientID", "MLB-10587")
+    )
     return out

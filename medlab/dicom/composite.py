@@ -32,12 +32,22 @@ if TYPE_CHECKING:
     from pydicom import Dataset
 
 __all__ = [
-    "SROutline", "sr_outline", "measurement_sr", "RTSummary", "rt_summary",
-    "dose_grid", "plot_dose", "ecg_leads", "plot_ecg", "seg_masks", "plot_seg",
+    "SROutline",
+    "sr_outline",
+    "measurement_sr",
+    "RTSummary",
+    "rt_summary",
+    "dose_grid",
+    "plot_dose",
+    "ecg_leads",
+    "plot_ecg",
+    "seg_masks",
+    "plot_seg",
 ]
 
 
 # -- Structured Report ---------------------------------------------------------
+
 
 def _meaning(item: Any, keyword: str = "ConceptNameCodeSequence") -> str:
     seq = item.get(keyword)
@@ -71,7 +81,9 @@ def _value(item: Any) -> str:
         if ref:
             uid = ref[0].ReferencedSOPClassUID
             name = getattr(uid, "name", str(uid))
-            return f"-> {name}" if name != str(uid) else f"-> SOP Class {uid!s} (not a registered UID)"
+            return (
+                f"-> {name}" if name != str(uid) else f"-> SOP Class {uid!s} (not a registered UID)"
+            )
         return "-> (no reference)"
     if kind in ("SCOORD", "SCOORD3D", "TCOORD"):
         graphic = item.get("GraphicType") or item.get("TemporalRangeType") or ""
@@ -104,13 +116,16 @@ class SROutline:
         out = [f"{self.title}  [{self.flags}]"]
         for line in self.lines:
             value = f": {line.value}" if line.value else ""
-            out.append(f"{'  ' * line.depth}- {line.relationship} {line.value_type} "
-                       f"{line.name}{value}")
+            out.append(
+                f"{'  ' * line.depth}- {line.relationship} {line.value_type} {line.name}{value}"
+            )
         return "\n".join(out)
 
     def _repr_html_(self) -> str:
-        parts = [f'<div class="medlab-sr"><b>{html.escape(self.title)}</b> '
-                 f'<small>[{html.escape(self.flags)}]</small><ul>']
+        parts = [
+            f'<div class="medlab-sr"><b>{html.escape(self.title)}</b> '
+            f"<small>[{html.escape(self.flags)}]</small><ul>"
+        ]
         depth = 0
         for line in self.lines:
             while depth < line.depth:
@@ -153,8 +168,9 @@ def sr_outline(ds: Dataset) -> SROutline:
                 path = ".".join(str(v) for v in (ref if ref is not None else []))
                 lines.append(SRLine(depth, relationship, "(by reference)", f"item {path}", ""))
                 continue
-            lines.append(SRLine(depth, relationship, str(item.ValueType), _meaning(item),
-                                _value(item)))
+            lines.append(
+                SRLine(depth, relationship, str(item.ValueType), _meaning(item), _value(item))
+            )
             if "ContentSequence" in item:
                 walk(item.ContentSequence, depth + 1)
 
@@ -188,12 +204,15 @@ def measurement_sr(
         relationship_type=hd.sr.RelationshipTypeValues.INFERRED_FROM,
     )
     diameter = hd.sr.NumContentItem(
-        name=codes.SCT.Diameter, value=diameter_mm, unit=codes.UCUM.Millimeter,
+        name=codes.SCT.Diameter,
+        value=diameter_mm,
+        unit=codes.UCUM.Millimeter,
         relationship_type=hd.sr.RelationshipTypeValues.CONTAINS,
     )
     diameter.ContentSequence = hd.sr.ContentSequence([image_ref])
     text = hd.sr.TextContentItem(
-        name=codes.DCM.Finding, value=finding,
+        name=codes.DCM.Finding,
+        value=finding,
         relationship_type=hd.sr.RelationshipTypeValues.CONTAINS,
     )
     root = hd.sr.ContainerContentItem(name=codes.DCM.ImagingMeasurementReport)
@@ -224,6 +243,7 @@ def measurement_sr(
 
 # -- RT -------------------------------------------------------------------------
 
+
 class RTSummary:
     """What an RT object holds, as a small table of facts."""
 
@@ -236,9 +256,11 @@ class RTSummary:
         return "\n".join([self.kind, *(f"  {k:<{width}}  {v}" for k, v in self.facts)])
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-                       f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
-                       for k, v in self.facts)
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in self.facts
+        )
         return f"<div class='medlab-rt'><b>{html.escape(self.kind)}</b><table>{rows}</table></div>"
 
 
@@ -246,19 +268,29 @@ def rt_summary(ds: Dataset) -> RTSummary:
     """Summarise an RT Plan (beams, fractions), Structure Set (ROIs) or Dose (grid)."""
     modality = ds.get("Modality")
     has_pixels = "PixelData" in ds
-    facts: list[tuple[str, str]] = [("SOP Class", str(getattr(ds.SOPClassUID, "name", ds.SOPClassUID))),
-                                    ("Pixel Data", "yes" if has_pixels else "none")]
+    facts: list[tuple[str, str]] = [
+        ("SOP Class", str(getattr(ds.SOPClassUID, "name", ds.SOPClassUID))),
+        ("Pixel Data", "yes" if has_pixels else "none"),
+    ]
     if modality == "RTPLAN":
         facts.append(("Plan label", str(ds.get("RTPlanLabel", ""))))
         for fg in ds.get("FractionGroupSequence", []):
-            facts.append((f"Fraction group {fg.FractionGroupNumber}",
-                          f"{fg.NumberOfFractionsPlanned} fractions, {fg.NumberOfBeams} beam(s)"))
+            facts.append(
+                (
+                    f"Fraction group {fg.FractionGroupNumber}",
+                    f"{fg.NumberOfFractionsPlanned} fractions, {fg.NumberOfBeams} beam(s)",
+                )
+            )
         for beam in ds.get("BeamSequence", []):
             cps = beam.get("ControlPointSequence", [])
             gantry = [float(cp.GantryAngle) for cp in cps if "GantryAngle" in cp]
-            facts.append((f"Beam {beam.BeamNumber} '{beam.get('BeamName', '')}'",
-                          f"{beam.BeamType} {beam.RadiationType}, {len(cps)} control points, "
-                          f"gantry {', '.join(f'{g:g}' for g in gantry)} deg"))
+            facts.append(
+                (
+                    f"Beam {beam.BeamNumber} '{beam.get('BeamName', '')}'",
+                    f"{beam.BeamType} {beam.RadiationType}, {len(cps)} control points, "
+                    f"gantry {', '.join(f'{g:g}' for g in gantry)} deg",
+                )
+            )
     elif modality == "RTSTRUCT":
         contours = {int(rc.ReferencedROINumber): rc for rc in ds.get("ROIContourSequence", [])}
         for roi in ds.get("StructureSetROISequence", []):
@@ -266,8 +298,12 @@ def rt_summary(ds: Dataset) -> RTSummary:
             seq = rc.get("ContourSequence", []) if rc is not None else []
             points = sum(int(c.NumberOfContourPoints) for c in seq)
             kinds = sorted({str(c.ContourGeometricType) for c in seq})
-            facts.append((f"ROI {roi.ROINumber} '{roi.ROIName}'",
-                          f"{len(seq)} contour(s), {points} points ({', '.join(kinds)})"))
+            facts.append(
+                (
+                    f"ROI {roi.ROINumber} '{roi.ROIName}'",
+                    f"{len(seq)} contour(s), {points} points ({', '.join(kinds)})",
+                )
+            )
     elif modality == "RTDOSE":
         grid = dose_grid(ds)
         offsets = [float(v) for v in ds.GridFrameOffsetVector]
@@ -310,7 +346,9 @@ def plot_dose(ds: Dataset, *, columns: int = 5) -> Figure:
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if i < grid.shape[0]:
-            image = ax.imshow(grid[i], cmap="inferno", vmin=0, vmax=grid.max(), interpolation="nearest")
+            image = ax.imshow(
+                grid[i], cmap="inferno", vmin=0, vmax=grid.max(), interpolation="nearest"
+            )
             ax.set_title(f"z {offsets[i]:+g} mm", fontsize=7)
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.8, label=f"dose ({ds.DoseUnits})")
@@ -318,6 +356,7 @@ def plot_dose(ds: Dataset, *, columns: int = 5) -> Figure:
 
 
 # -- Waveform --------------------------------------------------------------------
+
 
 def ecg_leads(ds: Dataset, group: int = 0) -> tuple[Any, list[str], float, str]:
     """Samples of one multiplex group: ``(array[samples, channels], labels, Hz, units)``.
@@ -327,8 +366,10 @@ def ecg_leads(ds: Dataset, group: int = 0) -> tuple[Any, list[str], float, str]:
     units of Channel Sensitivity Units (here microvolts).
     """
     if "WaveformSequence" not in ds:
-        raise MedlabError("This data set has no Waveform Sequence (5400,0100)",
-                          fix="Open a waveform object, e.g. medlab.data.dataset('ecg').")
+        raise MedlabError(
+            "This data set has no Waveform Sequence (5400,0100)",
+            fix="Open a waveform object, e.g. medlab.data.dataset('ecg').",
+        )
     item = ds.WaveformSequence[group]
     data = ds.waveform_array(group)
     labels = [_meaning(ch, "ChannelSourceSequence") for ch in item.ChannelDefinitionSequence]
@@ -353,20 +394,28 @@ def plot_ecg(ds: Dataset, group: int = 0, *, seconds: float | None = 2.5) -> Fig
     for i, label in enumerate(labels):
         offset = -i * spacing
         ax.plot(t, data[:, i] / scale + offset, lw=0.7, color="black")
-        ax.text(-0.02 * t[-1], offset, label.replace(" (Einthoven)", ""), ha="right",
-                va="center", fontsize=7)
+        ax.text(
+            -0.02 * t[-1],
+            offset,
+            label.replace(" (Einthoven)", ""),
+            ha="right",
+            va="center",
+            fontsize=7,
+        )
     ax.set_yticks([])
     ax.set_xlabel("time (s)", fontsize=8)
     ax.set_xlim(0, t[-1])
     ax.tick_params(labelsize=7)
-    ax.set_title(f"{len(labels)} leads, {hz:g} Hz; traces {spacing:g} {unit_label} apart",
-                 fontsize=9)
+    ax.set_title(
+        f"{len(labels)} leads, {hz:g} Hz; traces {spacing:g} {unit_label} apart", fontsize=9
+    )
     for spine in ("left", "right", "top"):
         ax.spines[spine].set_visible(False)
     return fig
 
 
 # -- Segmentation -------------------------------------------------------------------
+
 
 def seg_masks(ds: Dataset) -> tuple[Any, list[tuple[int, str, tuple[float, float, float]]]]:
     """Frames of a Segmentation with the segment each belongs to.
@@ -379,8 +428,9 @@ def seg_masks(ds: Dataset) -> tuple[Any, list[tuple[int, str, tuple[float, float
     import numpy as np
 
     if ds.get("Modality") != "SEG":
-        raise MedlabError("Not a Segmentation (Modality SEG)",
-                          fix="Open medlab.data.dataset('seg').")
+        raise MedlabError(
+            "Not a Segmentation (Modality SEG)", fix="Open medlab.data.dataset('seg')."
+        )
     arr = ds.pixel_array
     if arr.ndim == 2:
         arr = arr[np.newaxis]
@@ -410,8 +460,7 @@ def _cielab_to_rgb(dicom_lab: Any) -> tuple[float, float, float]:
         return t**3 if t > 6 / 29 else 3 * (6 / 29) ** 2 * (t - 4 / 29)
 
     xyz = np.array([0.95047 * finv(fx), finv(fy), 1.08883 * finv(fz)])  # D65 white
-    m = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415],
-                  [0.0557, -0.2040, 1.0570]])
+    m = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415], [0.0557, -0.2040, 1.0570]])
     lin = np.clip(m @ xyz, 0, 1)
     srgb = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
     r, g, b_ = (float(v) for v in np.clip(srgb, 0, 1))

@@ -62,27 +62,41 @@ class TwinRow:
 class TwinTable:
     """Rows of :class:`TwinRow`; text in a terminal, a table in a notebook."""
 
-    HEADER = ("compressed", "transfer syntax", "encapsulated", "Pixel Data bytes",
-              "uncompressed bytes", "max |difference|")
+    HEADER = (
+        "compressed",
+        "transfer syntax",
+        "encapsulated",
+        "Pixel Data bytes",
+        "uncompressed bytes",
+        "max |difference|",
+    )
 
     def __init__(self, rows: list[TwinRow]) -> None:
         self.rows = rows
 
     def _cells(self, row: TwinRow) -> tuple[str, ...]:
-        return (row.name, row.transfer_syntax + (" (lossy)" if row.lossy else ""),
-                "yes" if row.encapsulated else "no", f"{row.pixel_bytes:,}",
-                f"{row.twin_pixel_bytes:,}", str(row.max_difference))
+        return (
+            row.name,
+            row.transfer_syntax + (" (lossy)" if row.lossy else ""),
+            "yes" if row.encapsulated else "no",
+            f"{row.pixel_bytes:,}",
+            f"{row.twin_pixel_bytes:,}",
+            str(row.max_difference),
+        )
 
     def __repr__(self) -> str:
         table = [self.HEADER, *(self._cells(r) for r in self.rows)]
         widths = [max(len(r[i]) for r in table) for i in range(len(self.HEADER))]
-        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                         for r in table)
+        return "\n".join(
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table
+        )
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{html.escape(h)}</th>" for h in self.HEADER)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(r))
-                       + "</tr>" for r in self.rows)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(r)) + "</tr>"
+            for r in self.rows
+        )
         return f"<table class='medlab-twins'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -98,22 +112,29 @@ def compare_twins(pairs: Sequence[tuple[str, str]] = TWINS) -> TwinTable:
     for plain_name, packed_name in pairs:
         plain, packed = medlab.data.dataset(plain_name), medlab.data.dataset(packed_name)
         ts = packed.file_meta.TransferSyntaxUID
-        rows.append(TwinRow(
-            name=packed_name,
-            twin=plain_name,
-            transfer_syntax=str(ts.name),
-            lossy=_is_lossy(ts),
-            encapsulated=bool(ts.is_encapsulated),
-            pixel_bytes=len(packed.PixelData),
-            twin_pixel_bytes=len(plain.PixelData),
-            max_difference=max_difference(plain.pixel_array, packed.pixel_array),
-        ))
+        rows.append(
+            TwinRow(
+                name=packed_name,
+                twin=plain_name,
+                transfer_syntax=str(ts.name),
+                lossy=_is_lossy(ts),
+                encapsulated=bool(ts.is_encapsulated),
+                pixel_bytes=len(packed.PixelData),
+                twin_pixel_bytes=len(plain.PixelData),
+                max_difference=max_difference(plain.pixel_array, packed.pixel_array),
+            )
+        )
     return TwinTable(rows)
 
 
 def _is_lossy(ts: Any) -> bool:
     from pydicom import uid
 
-    lossless = {uid.RLELossless, uid.JPEGLossless, uid.JPEGLosslessSV1, uid.JPEGLSLossless,
-                uid.JPEG2000Lossless}
+    lossless = {
+        uid.RLELossless,
+        uid.JPEGLossless,
+        uid.JPEGLosslessSV1,
+        uid.JPEGLSLossless,
+        uid.JPEG2000Lossless,
+    }
     return ts not in lossless and ts.is_encapsulated

@@ -218,14 +218,25 @@ PATIENT_CHARACTERISTICS = frozenset(
 #: CID 7050 "De-identification Method" codes (scheme DCM), per profile and option.
 METHOD_CODES: dict[str, tuple[str, str]] = {
     "basic": ("113100", "Basic Application Confidentiality Profile"),
-    "retain_modified_dates": ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"),
+    "retain_modified_dates": (
+        "113107",
+        "Retain Longitudinal Temporal Information Modified Dates Option",
+    ),
     "retain_patient_characteristics": ("113108", "Retain Patient Characteristics Option"),
     "retain_uids": ("113110", "Retain UIDs Option"),
     "retain_safe_private": ("113111", "Retain Safe Private Option"),
 }
 
-_DUMMY_TEXT = {"PN": "ANONYMOUS", "DA": "19000101", "TM": "000000", "DT": "19000101000000",
-               "AS": "000Y", "DS": "0", "IS": "0", "CS": "ANONYMIZED"}
+_DUMMY_TEXT = {
+    "PN": "ANONYMOUS",
+    "DA": "19000101",
+    "TM": "000000",
+    "DT": "19000101000000",
+    "AS": "000Y",
+    "DS": "0",
+    "IS": "0",
+    "CS": "ANONYMIZED",
+}
 
 
 def action_for(keyword: str) -> str | None:
@@ -312,8 +323,12 @@ class Profile:
     def method_text(self) -> str:
         """De-identification Method (0012,0063): what was applied, in words (LO, 64 chars max)."""
         text = "PS3.15 E Basic Profile"
-        short = {"retain_modified_dates": "Modified Dates", "retain_patient_characteristics":
-                 "Pat Chars", "retain_uids": "UIDs", "retain_safe_private": "Safe Private"}
+        short = {
+            "retain_modified_dates": "Modified Dates",
+            "retain_patient_characteristics": "Pat Chars",
+            "retain_uids": "UIDs",
+            "retain_safe_private": "Safe Private",
+        }
         extra = [short[n] for n in self.options()]
         if extra:
             text += "; retain " + ", ".join(extra)
@@ -379,8 +394,10 @@ class DeidReport:
         """The changes as a pandas DataFrame (one row per changed attribute)."""
         import pandas as pd
 
-        return pd.DataFrame([c.__dict__ for c in self.changes],
-                            columns=["file", "path", "keyword", "action", "old", "new"])
+        return pd.DataFrame(
+            [c.__dict__ for c in self.changes],
+            columns=["file", "path", "keyword", "action", "old", "new"],
+        )
 
     def _first_file_rows(self) -> list[Change]:
         first = self.changes[0].file if self.changes else ""
@@ -388,14 +405,20 @@ class DeidReport:
 
     def __repr__(self) -> str:
         files = sorted({c.file for c in self.changes})
-        head = (f"De-identified {len(files)} file(s) with {self.profile.method_text()}: "
-                f"{len(self.changes)} attribute changes {self.count_by_action()}")
+        head = (
+            f"De-identified {len(files)} file(s) with {self.profile.method_text()}: "
+            f"{len(self.changes)} attribute changes {self.count_by_action()}"
+        )
         rows = self._first_file_rows()
         lines = [head, f"Changes in {rows[0].file}:" if rows else "No changes."]
-        lines += [f"  {c.action:<12} {c.path:<28} {c.keyword[:40]:<40} {_short(c.old)!r} -> {_short(c.new)!r}"
-                  for c in rows]
+        lines += [
+            f"  {c.action:<12} {c.path:<28} {c.keyword[:40]:<40} {_short(c.old)!r} -> {_short(c.new)!r}"
+            for c in rows
+        ]
         if self.burned_in:
-            lines.append(f"Check the pixels (Burned In Annotation YES or absent): {', '.join(self.burned_in)}")
+            lines.append(
+                f"Check the pixels (Burned In Annotation YES or absent): {', '.join(self.burned_in)}"
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -403,16 +426,24 @@ class DeidReport:
         body = "".join(
             f"<tr><td>{html.escape(c.action)}</td><td><code>{html.escape(c.path)}</code></td>"
             f"<td>{html.escape(c.keyword)}</td><td>{html.escape(_short(c.old))}</td>"
-            f"<td>{html.escape(_short(c.new))}</td></tr>" for c in rows)
+            f"<td>{html.escape(_short(c.new))}</td></tr>"
+            for c in rows
+        )
         files = sorted({c.file for c in self.changes})
-        warn = (f"<p><b>Check the pixels</b> (Burned In Annotation YES or absent): "
-                f"{html.escape(', '.join(self.burned_in))}</p>" if self.burned_in else "")
-        return (f'<div class="medlab-deid"><p>De-identified <b>{len(files)}</b> file(s) with '
-                f"{html.escape(self.profile.method_text())}: <b>{len(self.changes)}</b> attribute "
-                f"changes {html.escape(str(self.count_by_action()))}</p>{warn}"
-                f"<p>Changes in {html.escape(rows[0].file) if rows else '-'}:</p>"
-                "<table><thead><tr><th>Action</th><th>Tag</th><th>Attribute</th><th>Before</th>"
-                f"<th>After</th></tr></thead><tbody>{body}</tbody></table></div>")
+        warn = (
+            f"<p><b>Check the pixels</b> (Burned In Annotation YES or absent): "
+            f"{html.escape(', '.join(self.burned_in))}</p>"
+            if self.burned_in
+            else ""
+        )
+        return (
+            f'<div class="medlab-deid"><p>De-identified <b>{len(files)}</b> file(s) with '
+            f"{html.escape(self.profile.method_text())}: <b>{len(self.changes)}</b> attribute "
+            f"changes {html.escape(str(self.count_by_action()))}</p>{warn}"
+            f"<p>Changes in {html.escape(rows[0].file) if rows else '-'}:</p>"
+            "<table><thead><tr><th>Action</th><th>Tag</th><th>Attribute</th><th>Before</th>"
+            f"<th>After</th></tr></thead><tbody>{body}</tbody></table></div>"
+        )
 
 
 def _short(text: str, width: int = 34) -> str:
@@ -454,8 +485,11 @@ class _Deidentifier:
 
         # Private creators first (PS3.5 7.8.1): (gggg,00xx) names the owner of (gggg,xx00-xxFF),
         # and the creator element is removed before the block is walked.
-        creators = {(e.tag.group, e.tag.element): str(e.value) for e in ds
-                         if e.tag.is_private and 0x0010 <= e.tag.element <= 0x00FF}
+        creators = {
+            (e.tag.group, e.tag.element): str(e.value)
+            for e in ds
+            if e.tag.is_private and 0x0010 <= e.tag.element <= 0x00FF
+        }
         for elem in list(ds):  # list(): we delete while walking
             tag = elem.tag
             path = f"{prefix}({tag.group:04X},{tag.element:04X})"
@@ -492,7 +526,12 @@ class _Deidentifier:
     def _do(self, ds: Dataset, elem: DataElement, path: str, keyword: str, action: str) -> None:
         vr = elem.VR
         shift = self.profile.date_shift_days
-        if shift is not None and vr in ("DA", "DT") and keyword != "PatientBirthDate" and action != "K":
+        if (
+            shift is not None
+            and vr in ("DA", "DT")
+            and keyword != "PatientBirthDate"
+            and action != "K"
+        ):
             old = elem.value
             if old not in (None, ""):
                 elem.value = _shift(str(old), vr, shift)
@@ -540,12 +579,15 @@ class _Deidentifier:
             self.record(path, keyword, "X", old, "")
 
     def _uids(self, value: Any) -> Any:
-        if isinstance(value, (list, tuple)) or (hasattr(value, "__iter__") and not isinstance(value, str)):
+        if isinstance(value, (list, tuple)) or (
+            hasattr(value, "__iter__") and not isinstance(value, str)
+        ):
             return [self.new_uid(str(v)) for v in value]
         return self.new_uid(str(value)) if value else value
 
-    def _private(self, ds: Dataset, elem: DataElement, path: str,
-                 creators: dict[tuple[int, int], str]) -> None:
+    def _private(
+        self, ds: Dataset, elem: DataElement, path: str, creators: dict[tuple[int, int], str]
+    ) -> None:
         tag = elem.tag
         if tag.element <= 0x00FF and tag.element >= 0x0010:  # a private creator
             if self.profile.retain_safe_private and self._creator_kept(ds, tag, elem.value):
@@ -616,13 +658,17 @@ def _record_method(ds: Dataset, profile: Profile) -> None:
     if "PixelData" in ds or "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
         # Longitudinal Temporal Information Modified (0028,0303), General Image module
         ds.LongitudinalTemporalInformationModified = (
-            "MODIFIED" if profile.date_shift_days is not None else "REMOVED")
+            "MODIFIED" if profile.date_shift_days is not None else "REMOVED"
+        )
 
 
 # --------------------------------------------------------------------------- public
 def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "DICOMDIR"
-                  and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != "DICOMDIR" and not p.name.startswith(".")
+    )
 
 
 def _read(path: Path) -> Dataset:
@@ -632,13 +678,21 @@ def _read(path: Path) -> Dataset:
     try:
         return pydicom.dcmread(path)
     except (InvalidDicomError, OSError, EOFError, ValueError) as exc:
-        raise MedlabError(f"Cannot read this file as DICOM ({exc})", where=str(path),
-                          fix="Point deidentify at DICOM files only.") from None
+        raise MedlabError(
+            f"Cannot read this file as DICOM ({exc})",
+            where=str(path),
+            fix="Point deidentify at DICOM files only.",
+        ) from None
 
 
-def deidentify_dataset(ds: Dataset, profile: str | Profile | None = "basic", *,
-                       key: str | None = None, _engine: _Deidentifier | None = None,
-                       name: str = "dataset") -> tuple[Dataset, list[Change]]:
+def deidentify_dataset(
+    ds: Dataset,
+    profile: str | Profile | None = "basic",
+    *,
+    key: str | None = None,
+    _engine: _Deidentifier | None = None,
+    name: str = "dataset",
+) -> tuple[Dataset, list[Change]]:
     """De-identify a copy of ``ds``; return the copy and the changes made."""
     import copy
 
@@ -658,8 +712,13 @@ def deidentify_dataset(ds: Dataset, profile: str | Profile | None = "basic", *,
     return out, engine.changes[start:]
 
 
-def deidentify(ds_or_folder: Dataset | str | Path, out: str | Path | None = None,
-               profile: str | Profile | None = "basic", *, key: str | None = None) -> DeidReport:
+def deidentify(
+    ds_or_folder: Dataset | str | Path,
+    out: str | Path | None = None,
+    profile: str | Profile | None = "basic",
+    *,
+    key: str | None = None,
+) -> DeidReport:
     """De-identify a data set, a file or a folder of files with the PS3.15 Basic Profile.
 
     Parameters
@@ -698,14 +757,20 @@ def deidentify(ds_or_folder: Dataset | str | Path, out: str | Path | None = None
             base = source
             sources = [(p.relative_to(source).as_posix(), _read(p)) for p in _files(source)]
             if not sources:
-                raise MedlabError("No files to de-identify in this folder", where=str(source),
-                                  fix="Check the path (it should hold DICOM files, at any depth).")
+                raise MedlabError(
+                    "No files to de-identify in this folder",
+                    where=str(source),
+                    fix="Check the path (it should hold DICOM files, at any depth).",
+                )
         elif source.is_file():
             base = source.parent
             sources = [(source.name, _read(source))]
         else:
-            raise MedlabError("No such file or folder", where=str(source),
-                              fix="Check the path, e.g. medlab.data.study('deid_private').")
+            raise MedlabError(
+                "No such file or folder",
+                where=str(source),
+                fix="Check the path, e.g. medlab.data.study('deid_private').",
+            )
     studies: dict[str, int] = {}
     series: dict[str, tuple[int, int]] = {}
     counters: dict[str, int] = {}
@@ -748,7 +813,9 @@ def iter_table() -> Iterator[tuple[str, str, str, str]]:
         tag = tag_for_keyword(keyword)
         if tag is None:
             continue
-        rows.append((f"({tag >> 16:04X},{tag & 0xFFFF:04X})", keyword, dictionary_description(tag), action))
+        rows.append(
+            (f"({tag >> 16:04X},{tag & 0xFFFF:04X})", keyword, dictionary_description(tag), action)
+        )
     yield from sorted(rows)
 
 

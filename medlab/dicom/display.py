@@ -84,7 +84,11 @@ def _source(ds: Dataset, where: str) -> Dataset:
     fixed = copy.copy(ds)
     fixed.file_meta = FileMetaDataset(meta or FileMetaDataset())
     fixed.file_meta.TransferSyntaxUID = (
-        ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+        ImplicitVRLittleEndian
+        if implicit
+        else ExplicitVRLittleEndian
+        if little
+        else ExplicitVRBigEndian
     )
     return fixed
 
@@ -154,7 +158,9 @@ def stored_values(ds: Dataset, frame: int = 0) -> tuple[np.ndarray, str]:
             fix="Check the Image Pixel attributes (Rows, Columns, Bits Allocated...) against "
             "the Pixel Data length, and the Transfer Syntax UID against the encoding.",
         ) from None
-    return arr, str(meta.get("photometric_interpretation") or ds.get("PhotometricInterpretation", ""))
+    return arr, str(
+        meta.get("photometric_interpretation") or ds.get("PhotometricInterpretation", "")
+    )
 
 
 def modality_values(ds: Dataset, frame: int = 0) -> np.ndarray:

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["create_gsps", "apply_presentation_state", "Presented", "draw_presented"]
 
 
-
 def _fixed_uid(name: str) -> str:
     """A deterministic UUID-derived UID (PS3.5 B.2: ``2.25.`` + the UUID as an integer)."""
     import uuid
@@ -77,23 +76,33 @@ def create_gsps(
     layer = hd.pr.GraphicLayer(layer_name="ANNOTATIONS", order=1, description="medlab demo")
     graphics = []
     if polyline:
-        graphics.append(hd.pr.GraphicObject(
-            graphic_type=hd.pr.GraphicTypeValues.POLYLINE,
-            graphic_data=np.asarray(polyline, dtype=float),
-            units=hd.pr.AnnotationUnitsValues.PIXEL,
-        ))
+        graphics.append(
+            hd.pr.GraphicObject(
+                graphic_type=hd.pr.GraphicTypeValues.POLYLINE,
+                graphic_data=np.asarray(polyline, dtype=float),
+                units=hd.pr.AnnotationUnitsValues.PIXEL,
+            )
+        )
     texts = []
     if text:
-        texts.append(hd.pr.TextObject(
-            text_value=text, units=hd.pr.AnnotationUnitsValues.PIXEL,
-            anchor_point=tuple(float(v) for v in text_at), anchor_point_visible=False,
-        ))
+        texts.append(
+            hd.pr.TextObject(
+                text_value=text,
+                units=hd.pr.AnnotationUnitsValues.PIXEL,
+                anchor_point=tuple(float(v) for v in text_at),
+                anchor_point_visible=False,
+            )
+        )
     annotations = []
     if graphics or texts:
-        annotations.append(hd.pr.GraphicAnnotation(
-            referenced_images=[image], graphic_layer=layer,
-            graphic_objects=graphics or None, text_objects=texts or None,
-        ))
+        annotations.append(
+            hd.pr.GraphicAnnotation(
+                referenced_images=[image],
+                graphic_layer=layer,
+                graphic_objects=graphics or None,
+                text_objects=texts or None,
+            )
+        )
     with warnings.catch_warnings():
         # highdicom checks the Patient's Name it copies from the image; sample
         # data often holds an ID there ("CQ500-CT-310"), which is legal PN.
@@ -102,19 +111,35 @@ def create_gsps(
     pr.ImageRotation = rotation
     pr.ImageHorizontalFlip = "Y" if flip else "N"
     # Fixed dates keep the course outputs identical on every run.
-    for keyword in ("PresentationCreationDate", "ContentDate", "InstanceCreationDate",
-                    "SeriesDate"):
+    for keyword in (
+        "PresentationCreationDate",
+        "ContentDate",
+        "InstanceCreationDate",
+        "SeriesDate",
+    ):
         if keyword in pr:
             setattr(pr, keyword, "20240101")
-    for keyword in ("PresentationCreationTime", "ContentTime", "InstanceCreationTime",
-                    "SeriesTime"):
+    for keyword in (
+        "PresentationCreationTime",
+        "ContentTime",
+        "InstanceCreationTime",
+        "SeriesTime",
+    ):
         if keyword in pr:
             setattr(pr, keyword, "120000")
     return pr
 
 
-def _build_gsps(hd: Any, image: Dataset, series_uid: str, instance_uid: str, label: str,
-                annotations: list[Any], layer: Any, window: tuple[float, float]) -> Dataset:
+def _build_gsps(
+    hd: Any,
+    image: Dataset,
+    series_uid: str,
+    instance_uid: str,
+    label: str,
+    annotations: list[Any],
+    layer: Any,
+    window: tuple[float, float],
+) -> Dataset:
     return hd.pr.GrayscaleSoftcopyPresentationState(
         referenced_images=[image],
         series_instance_uid=series_uid,
@@ -129,9 +154,12 @@ def _build_gsps(hd: Any, image: Dataset, series_uid: str, instance_uid: str, lab
         content_description="window, rotation and annotation",
         graphic_annotations=annotations or None,
         graphic_layers=[layer] if annotations else None,
-        voi_lut_transformations=[hd.pr.SoftcopyVOILUTTransformation(
-            window_center=float(window[0]), window_width=float(window[1]),
-        )],
+        voi_lut_transformations=[
+            hd.pr.SoftcopyVOILUTTransformation(
+                window_center=float(window[0]),
+                window_width=float(window[1]),
+            )
+        ],
     )
 
 
@@ -151,8 +179,9 @@ class Presented:
     flip: bool = False
 
 
-def _transform_point(x: float, y: float, rows: int, cols: int, rotation: int,
-                     flip: bool) -> tuple[float, float]:
+def _transform_point(
+    x: float, y: float, rows: int, cols: int, rotation: int, flip: bool
+) -> tuple[float, float]:
     """Map an image pixel position through a clockwise rotation, then a horizontal flip."""
     # Pixel centres: column x in [0, cols - 1], row y in [0, rows - 1].
     for _ in range(rotation // 90):
@@ -182,8 +211,10 @@ def apply_presentation_state(image: Dataset, pr: Dataset | None = None) -> Prese
     voi = pr.get("SoftcopyVOILUTSequence")
     if voi and "WindowCenter" in voi[0]:
         c, w = voi[0].WindowCenter, voi[0].WindowWidth
-        window = (float(c[0] if not isinstance(c, (int, float)) else c),
-                  float(w[0] if not isinstance(w, (int, float)) else w))
+        window = (
+            float(c[0] if not isinstance(c, (int, float)) else c),
+            float(w[0] if not isinstance(w, (int, float)) else w),
+        )
         pixels = apply_window(values, *window, str(voi[0].get("VOILUTFunction", "LINEAR")))
     else:
         pixels = to_display(image)
@@ -199,27 +230,36 @@ def apply_presentation_state(image: Dataset, pr: Dataset | None = None) -> Prese
     for ann in pr.get("GraphicAnnotationSequence", []):
         for obj in ann.get("GraphicObjectSequence", []):
             data = [float(v) for v in obj.GraphicData]
-            pts = [_transform_point(data[i], data[i + 1], rows, cols, rotation, flip)
-                   for i in range(0, len(data), 2)]
+            pts = [
+                _transform_point(data[i], data[i + 1], rows, cols, rotation, flip)
+                for i in range(0, len(data), 2)
+            ]
             annotations.append((str(obj.GraphicType).lower(), pts, ""))
         for obj in ann.get("TextObjectSequence", []):
             if "AnchorPoint" in obj:
                 x, y = (float(v) for v in obj.AnchorPoint)
             else:
                 x, y = (float(v) for v in obj.BoundingBoxTopLeftHandCorner)
-            annotations.append(("text", [_transform_point(x, y, rows, cols, rotation, flip)],
-                                str(obj.UnformattedTextValue)))
+            annotations.append(
+                (
+                    "text",
+                    [_transform_point(x, y, rows, cols, rotation, flip)],
+                    str(obj.UnformattedTextValue),
+                )
+            )
     return Presented(np.ascontiguousarray(shown), annotations, window, rotation, flip)
 
 
 def draw_presented(ax: Axes, presented: Presented) -> list[Any]:
     """Draw a :class:`Presented` image with its annotations on ``ax``; return the artists."""
-    artists: list[Any] = [ax.imshow(presented.pixels, cmap="gray", vmin=0, vmax=1,
-                                    interpolation="nearest")]
+    artists: list[Any] = [
+        ax.imshow(presented.pixels, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ]
     for kind, pts, value in presented.annotations:
         if kind == "text":
-            artists.append(ax.text(pts[0][0], pts[0][1], value, color="yellow", fontsize=9,
-                                   va="top"))
+            artists.append(
+                ax.text(pts[0][0], pts[0][1], value, color="yellow", fontsize=9, va="top")
+            )
         else:
             xs, ys = zip(*pts, strict=True)
             artists.extend(ax.plot(xs, ys, color="yellow", lw=1.5))

@@ -92,13 +92,24 @@ class HeaderTable:
         for r in self.rows:
             if r.tag == tag and r.depth == 0 and r.kind == "element":
                 return r
-        raise MedlabError(f"{tag_text(tag)} is not in this table", fix="Check the filters and the keyword.")
+        raise MedlabError(
+            f"{tag_text(tag)} is not in this table", fix="Check the filters and the keyword."
+        )
 
-    def filter(self, *, group: int | str | None = None, search: str | None = None,
-               private: bool | None = None) -> HeaderTable:
+    def filter(
+        self,
+        *,
+        group: int | str | None = None,
+        search: str | None = None,
+        private: bool | None = None,
+    ) -> HeaderTable:
         """A new table with only the matching elements (see :func:`header_table`)."""
         rows = _filter(self.rows, group=group, search=search, private=private)
-        filters = {k: v for k, v in {"group": group, "search": search, "private": private}.items() if v is not None}
+        filters = {
+            k: v
+            for k, v in {"group": group, "search": search, "private": private}.items()
+            if v is not None
+        }
         return replace(self, rows=rows, filters=filters)
 
     def browse(self) -> Any:
@@ -128,8 +139,10 @@ class HeaderTable:
 
         def fmt(c: tuple[str, ...]) -> str:
             desc = c[3] if len(c[3]) <= widths[3] else c[3][: widths[3] - 1] + "…"
-            return (f"{c[0]:<{widths[0]}} {c[1]:<{widths[1]}} | {c[2]:>{widths[2]}} | {desc:<{widths[3]}} | "
-                    f"{c[4]:<{widths[4]}} | {c[5]:>{widths[5]}} | {c[6]}").rstrip()
+            return (
+                f"{c[0]:<{widths[0]}} {c[1]:<{widths[1]}} | {c[2]:>{widths[2]}} | {desc:<{widths[3]}} | "
+                f"{c[4]:<{widths[4]}} | {c[5]:>{widths[5]}} | {c[6]}"
+            ).rstrip()
 
         lines = [self.summary(), fmt(head)]
         lines += [fmt(c) for c in cells]
@@ -142,15 +155,20 @@ class HeaderTable:
             pad = f"padding-left:{0.3 + 1.2 * r.depth:.1f}em"
             style = ' style="background:#fff8e1"' if r.private else ""
             if r.kind == "item":
-                body.append(f'<tr class="medlab-item"><td colspan=3></td><td style="{pad}"><i>{html.escape(r.description)}</i></td><td colspan=3></td></tr>')
+                body.append(
+                    f'<tr class="medlab-item"><td colspan=3></td><td style="{pad}"><i>{html.escape(r.description)}</i></td><td colspan=3></td></tr>'
+                )
                 continue
             badge = ' <small style="color:#b26a00">private</small>' if r.private else ""
             body.append(
                 f"<tr{style}><td><code>{c[0]}</code></td><td><code>{c[1]}</code></td>"
                 f'<td style="text-align:right">{c[2]}</td><td style="{pad}">{html.escape(r.description)}{badge}</td>'
-                f"<td>{c[4]}</td><td style=\"text-align:right\">{c[5]}</td><td><code>{html.escape(c[6])}</code></td></tr>"
+                f'<td>{c[4]}</td><td style="text-align:right">{c[5]}</td><td><code>{html.escape(c[6])}</code></td></tr>'
             )
-        head = "".join(f"<th>{h}</th>" for h in ("Group", "Element", "Length", "Description", "VR", "VM", "Value"))
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in ("Group", "Element", "Length", "Description", "VR", "VM", "Value")
+        )
         return (
             f'<div class="medlab-header-table"><p><b>{html.escape(self.summary())}</b></p>'
             f'<div style="max-height:420px;overflow:auto"><table style="font-size:12px">'
@@ -180,7 +198,8 @@ def _filter(rows: list[Row], *, group: Any, search: str | None, private: bool | 
             group = int(group.strip().removeprefix("0x"), 16)
         except ValueError:
             raise MedlabError(
-                f"{group!r} is not a group number", fix='Write the group in hex, e.g. "0010" or 0x0010.'
+                f"{group!r} is not a group number",
+                fix='Write the group in hex, e.g. "0010" or 0x0010.',
             ) from None
     keep = [False] * len(rows)
     for i, r in enumerate(rows):
@@ -225,7 +244,21 @@ def _encoded_length(elem: DataElement, implicit: bool, little: bool) -> int | No
     order = "<" if little else ">"
     if implicit:
         length = struct.unpack_from(order + "L", raw, 4)[0]
-    elif raw[4:6].decode("ascii", "replace") in ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"):
+    elif raw[4:6].decode("ascii", "replace") in (
+        "OB",
+        "OD",
+        "OF",
+        "OL",
+        "OV",
+        "OW",
+        "SQ",
+        "SV",
+        "UC",
+        "UN",
+        "UR",
+        "UT",
+        "UV",
+    ):
         length = struct.unpack_from(order + "L", raw, 8)[0]
     else:
         length = struct.unpack_from(order + "H", raw, 6)[0]
@@ -241,7 +274,9 @@ def _description(elem: DataElement) -> str:
     return name
 
 
-def _rows(ds: Dataset, lengths: dict[tuple, int] | None, implicit: bool, little: bool, *, meta: bool) -> list[Row]:
+def _rows(
+    ds: Dataset, lengths: dict[tuple, int] | None, implicit: bool, little: bool, *, meta: bool
+) -> list[Row]:
     rows: list[Row] = []
 
     def walk(dataset: Any, depth: int, prefix: tuple) -> None:
@@ -251,15 +286,40 @@ def _rows(ds: Dataset, lengths: dict[tuple, int] | None, implicit: bool, little:
             if lengths is not None and path in lengths:
                 length: int | None = lengths[path]
             else:
-                length = _encoded_length(elem, implicit if tag >> 16 != 2 else False, little if tag >> 16 != 2 else True)
+                length = _encoded_length(
+                    elem, implicit if tag >> 16 != 2 else False, little if tag >> 16 != 2 else True
+                )
             if length == UNDEFINED:
                 length = None
-            rows.append(Row(depth, tag, length, _description(elem), elem.VR, elem.VM,
-                            describe_value(elem), _keyword(tag, elem), path=path))
+            rows.append(
+                Row(
+                    depth,
+                    tag,
+                    length,
+                    _description(elem),
+                    elem.VR,
+                    elem.VM,
+                    describe_value(elem),
+                    _keyword(tag, elem),
+                    path=path,
+                )
+            )
             if elem.VR == "SQ":
                 for i, item in enumerate(elem.value):
-                    rows.append(Row(depth + 1, tag, None, f"Item {i + 1}", "", 0, "", "", kind="item",
-                                    path=(*prefix, (tag, i))))
+                    rows.append(
+                        Row(
+                            depth + 1,
+                            tag,
+                            None,
+                            f"Item {i + 1}",
+                            "",
+                            0,
+                            "",
+                            "",
+                            kind="item",
+                            path=(*prefix, (tag, i)),
+                        )
+                    )
                     walk(item, depth + 1, (*prefix, (tag, i)))
 
     file_meta = getattr(ds, "file_meta", None)
@@ -269,8 +329,15 @@ def _rows(ds: Dataset, lengths: dict[tuple, int] | None, implicit: bool, little:
     return rows
 
 
-def header_table(src: Any, *, group: int | str | None = None, search: str | None = None,
-                 private: bool | None = None, meta: bool = True, force: bool = False) -> HeaderTable:
+def header_table(
+    src: Any,
+    *,
+    group: int | str | None = None,
+    search: str | None = None,
+    private: bool | None = None,
+    meta: bool = True,
+    force: bool = False,
+) -> HeaderTable:
     """The header as ``Group | Element | Length | Description | VR | VM | Value``.
 
     Parameters
@@ -391,11 +458,18 @@ def lookup(key: Any) -> TagInfo:
             fix="Its meaning is set by the private creator that reserves its block; see lesson 03, section 6.",
         )
     try:
-        return TagInfo(tag, dictionary_keyword(tag), dictionary_description(tag), dictionary_VR(tag),
-                       dictionary_VM(tag), bool(dictionary_is_retired(tag)))
+        return TagInfo(
+            tag,
+            dictionary_keyword(tag),
+            dictionary_description(tag),
+            dictionary_VR(tag),
+            dictionary_VM(tag),
+            bool(dictionary_is_retired(tag)),
+        )
     except KeyError:
         raise MedlabError(
-            f"{tag_text(tag)} is not in the DICOM data dictionary", fix="Check the group and element numbers."
+            f"{tag_text(tag)} is not in the DICOM data dictionary",
+            fix="Check the group and element numbers.",
         ) from None
 
 
@@ -437,8 +511,18 @@ VRS: dict[str, tuple[str, str]] = {
 }
 
 #: Samples searched, in this order, for an example of each VR.
-_EXAMPLE_SAMPLES = ("ct", "mr", "mr_overlay", "sr_comprehensive", "rt_plan", "us_rgb", "seg", "ecg", "cr_mono1",
-                    "un_private")
+_EXAMPLE_SAMPLES = (
+    "ct",
+    "mr",
+    "mr_overlay",
+    "sr_comprehensive",
+    "rt_plan",
+    "us_rgb",
+    "seg",
+    "ecg",
+    "cr_mono1",
+    "un_private",
+)
 
 
 @dataclass(frozen=True)
@@ -448,7 +532,11 @@ class VRCatalogue:
     def __repr__(self) -> str:
         lines = [f"{'VR':<3} {'Name':<18} {'Example (sample: keyword = value)'}"]
         for vr, name, _holds, sample, example in self.rows:
-            lines.append(f"{vr:<3} {name:<18} {sample}: {example}" if sample else f"{vr:<3} {name:<18} (none in the samples)")
+            lines.append(
+                f"{vr:<3} {name:<18} {sample}: {example}"
+                if sample
+                else f"{vr:<3} {name:<18} (none in the samples)"
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -457,9 +545,11 @@ class VRCatalogue:
             f"<td><code>{html.escape(example)}</code></td></tr>"
             for vr, name, holds, sample, example in self.rows
         )
-        return ('<table class="medlab-vr-catalogue" style="font-size:12px"><thead><tr><th>VR</th><th>Name</th>'
-                "<th>Holds</th><th>Sample</th><th>Example</th></tr></thead>"
-                f"<tbody>{body}</tbody></table>")
+        return (
+            '<table class="medlab-vr-catalogue" style="font-size:12px"><thead><tr><th>VR</th><th>Name</th>'
+            "<th>Holds</th><th>Sample</th><th>Example</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>"
+        )
 
 
 @lru_cache(maxsize=1)
@@ -473,12 +563,20 @@ def vr_catalogue() -> VRCatalogue:
         for elem in [*ds.file_meta, *ds.iterall()]:
             # UN is met on private elements (a VR the reader's dictionary does not know)
             public_or_un = not elem.tag.is_private or elem.VR == "UN"
-            if elem.VR in VRS and elem.VR not in found and public_or_un and elem.value not in (None, "", b""):
+            if (
+                elem.VR in VRS
+                and elem.VR not in found
+                and public_or_un
+                and elem.value not in (None, "", b"")
+            ):
                 if elem.VR == "SQ" and not len(elem.value):
                     continue
                 label = elem.keyword or f"private {tag_text(elem.tag)}"
                 found[elem.VR] = (sample, f"{label} = {_short(describe_value(elem), 40)}")
-    rows = tuple((vr, name, holds, *found.get(vr, ("", "(none in the samples)"))) for vr, (name, holds) in VRS.items())
+    rows = tuple(
+        (vr, name, holds, *found.get(vr, ("", "(none in the samples)")))
+        for vr, (name, holds) in VRS.items()
+    )
     return VRCatalogue(rows)
 
 
@@ -508,7 +606,9 @@ class PrivateBlocks(list):
         if not self:
             return "No private blocks."
         lines = [f"{'Creator element':<16} {'Reserves':<28} {'Elements':>8}  Creator"]
-        lines += [f"{b.creator_tag:<16} {b.range:<28} {len(b.elements):>8}  {b.creator!r}" for b in self]
+        lines += [
+            f"{b.creator_tag:<16} {b.range:<28} {len(b.elements):>8}  {b.creator!r}" for b in self
+        ]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -517,8 +617,14 @@ class PrivateBlocks(list):
             f"<td>{len(b.elements)}</td><td>{html.escape(b.creator)}</td></tr>"
             for b in self
         )
-        return ("<table><thead><tr><th>Creator element</th><th>Reserves</th><th>Elements</th>"
-                f"<th>Creator</th></tr></thead><tbody>{body}</tbody></table>") if self else "<p>No private blocks.</p>"
+        return (
+            (
+                "<table><thead><tr><th>Creator element</th><th>Reserves</th><th>Elements</th>"
+                f"<th>Creator</th></tr></thead><tbody>{body}</tbody></table>"
+            )
+            if self
+            else "<p>No private blocks.</p>"
+        )
 
 
 def private_blocks(src: Any, *, force: bool = False) -> PrivateBlocks:
@@ -538,9 +644,11 @@ def private_blocks(src: Any, *, force: bool = False) -> PrivateBlocks:
         if elem.tag.is_private_creator:
             group, block = tag >> 16, tag & 0xFF
             members = tuple(
-                int(e.tag) for e in ds if e.tag.group == group and (int(e.tag) & 0xFF00) >> 8 == block
+                int(e.tag)
+                for e in ds
+                if e.tag.group == group
+                and (int(e.tag) & 0xFF00) >> 8 == block
                 and (int(e.tag) & 0xFFFF) >= 0x1000
             )
             blocks.append(PrivateBlock(group, block, str(elem.value), members))
     return PrivateBlocks(blocks)
-

@@ -127,7 +127,11 @@ class ElementBytes:
             f"<td>{len(raw)} bytes</td></tr>"
             for part, raw in self.parts
         )
-        note = "" if self.vr_in_file else f"<p>No VR in the file (Implicit VR): the dictionary says {self.vr}.</p>"
+        note = (
+            ""
+            if self.vr_in_file
+            else f"<p>No VR in the file (Implicit VR): the dictionary says {self.vr}.</p>"
+        )
         return (
             f'<div class="medlab-element-bytes"><b>{self.tag} {html.escape(self.keyword)}</b> at byte {self.offset}'
             f"<table>{rows}<tr><td>decoded value</td><td colspan=2><code>{html.escape(self.value)}</code>"
@@ -152,8 +156,14 @@ class Line:
 class HexView:
     """The annotated dump of one file (see :func:`hexview`)."""
 
-    def __init__(self, loaded: Loaded, *, only: Iterable[Any] | None = None, limit: int | None = None,
-                 value_bytes: int = 16) -> None:
+    def __init__(
+        self,
+        loaded: Loaded,
+        *,
+        only: Iterable[Any] | None = None,
+        limit: int | None = None,
+        value_bytes: int = 16,
+    ) -> None:
         self.loaded = loaded
         self.name = loaded.name
         self.layout = loaded.layout
@@ -169,7 +179,10 @@ class HexView:
         shown = 0
         self.hidden = 0
         for el in self.layout.elements:
-            if wanted is not None and (el.path[0] if isinstance(el.path[0], int) else el.path[0][0]) not in wanted:
+            if (
+                wanted is not None
+                and (el.path[0] if isinstance(el.path[0], int) else el.path[0][0]) not in wanted
+            ):
                 continue
             if limit is not None and shown >= limit:
                 self.hidden += 1
@@ -189,10 +202,30 @@ class HexView:
                 what = "here a TIFF header, so the file is also a TIFF image"
             else:
                 what = "application-defined content"
-            self.lines.append(Line(0, (("preamble", _hex(pre[:8]) + " …"),), f"Preamble, 128 bytes ({what})", 0, None))
-            self.lines.append(Line(128, (("prefix", _hex(data[128:132])),), "'DICM' prefix (PS3.10 §7.1)", 0, None))
+            self.lines.append(
+                Line(
+                    0,
+                    (("preamble", _hex(pre[:8]) + " …"),),
+                    f"Preamble, 128 bytes ({what})",
+                    0,
+                    None,
+                )
+            )
+            self.lines.append(
+                Line(
+                    128, (("prefix", _hex(data[128:132])),), "'DICM' prefix (PS3.10 §7.1)", 0, None
+                )
+            )
         elif lay.meta_start is None:
-            self.lines.append(Line(0, (), "No preamble, no 'DICM', no File Meta Information: a bare data set", 0, None))
+            self.lines.append(
+                Line(
+                    0,
+                    (),
+                    "No preamble, no 'DICM', no File Meta Information: a bare data set",
+                    0,
+                    None,
+                )
+            )
 
     def _tail(self) -> None:
         lay = self.layout
@@ -200,12 +233,27 @@ class HexView:
             self.lines.append(Line(-1, (), f"… {self.hidden} more elements not shown", 0, None))
         if lay.deflated:
             rest = lay.size - lay.dataset_start
-            self.lines.append(Line(lay.dataset_start, (("value", _hex(self.loaded.data[lay.dataset_start:lay.dataset_start + 8]) + " …"),),
-                                   f"Deflated data set: {rest} bytes of zlib data (PS3.5 §A.5)", 0, None))
+            self.lines.append(
+                Line(
+                    lay.dataset_start,
+                    (
+                        (
+                            "value",
+                            _hex(self.loaded.data[lay.dataset_start : lay.dataset_start + 8])
+                            + " …",
+                        ),
+                    ),
+                    f"Deflated data set: {rest} bytes of zlib data (PS3.5 §A.5)",
+                    0,
+                    None,
+                )
+            )
         if lay.problem is not None:
             where = lay.problem.where or ""
             offset = int(where.split()[1]) if where.startswith("byte ") else lay.size
-            self.lines.append(Line(offset, (("problem", "!!"),), f"Problem: {lay.problem.what}", 0, None))
+            self.lines.append(
+                Line(offset, (("problem", "!!"),), f"Problem: {lay.problem.what}", 0, None)
+            )
 
     def _line(self, el: Element) -> Line:
         data = self.loaded.data
@@ -219,7 +267,13 @@ class HexView:
             else:
                 text = _hex(raw)
             cells.append((part, text))
-        return Line(el.offset, tuple(cells), self._label(el), el.depth, tag_text(el.tag) if el.kind == "element" else None)
+        return Line(
+            el.offset,
+            tuple(cells),
+            self._label(el),
+            el.depth,
+            tag_text(el.tag) if el.kind == "element" else None,
+        )
 
     def _label(self, el: Element) -> str:
         indent = "  " * el.depth
@@ -247,9 +301,14 @@ class HexView:
         from medlab.errors import MedlabError
 
         tag = _to_tag(key)
-        el = next((e for e in self.layout.elements if e.kind == "element" and e.path == (tag,)), None)
+        el = next(
+            (e for e in self.layout.elements if e.kind == "element" and e.path == (tag,)), None
+        )
         if el is None:
-            raise MedlabError(f"{tag_text(tag)} is not in {self.name}", fix="Pick an element listed in the hex view.")
+            raise MedlabError(
+                f"{tag_text(tag)} is not in {self.name}",
+                fix="Pick an element listed in the hex view.",
+            )
         return self._bytes(el)
 
     def _bytes(self, el: Element) -> ElementBytes:
@@ -301,7 +360,12 @@ class HexView:
             return [line.cells[0], ("", ""), ("", ""), ("", "")]
         length = " ".join(t for p, t in line.cells if p in ("reserved", "length"))
         first = "reserved" if "reserved" in parts else "length"
-        return [("tag", parts.get("tag", "")), ("vr", parts.get("vr", "")), (first, length), ("value", parts.get("value", ""))]
+        return [
+            ("tag", parts.get("tag", "")),
+            ("vr", parts.get("vr", "")),
+            (first, length),
+            ("value", parts.get("value", "")),
+        ]
 
     def header_text(self) -> str:
         lay = self.layout
@@ -313,12 +377,20 @@ class HexView:
         endian = "Little" if lay.little else "Big"
         text = f"{self.name}: {lay.size} bytes, {enc}; data set read as {style} VR {endian} Endian"
         if lay.deflated:
-            text = f"{self.name}: {lay.size} bytes, transfer syntax {lay.transfer_syntax} (Deflated)"
+            text = (
+                f"{self.name}: {lay.size} bytes, transfer syntax {lay.transfer_syntax} (Deflated)"
+            )
         return text
 
     def __repr__(self) -> str:
         widths = self._widths()
-        out = [self.header_text(), "offset    " + "  ".join(h.ljust(w) for h, w in zip(("tag", "VR", "length", "value"), widths, strict=True))]
+        out = [
+            self.header_text(),
+            "offset    "
+            + "  ".join(
+                h.ljust(w) for h, w in zip(("tag", "VR", "length", "value"), widths, strict=True)
+            ),
+        ]
         for line in self.lines:
             offset = f"{line.offset:08X}" if line.offset >= 0 else " " * 8
             cols = self._columns(line)
@@ -345,10 +417,13 @@ class HexView:
             elif cols[1:] == [("", ""), ("", ""), ("", "")]:
                 cells = _span(cols[0][0], cols[0][1]) + "  "
             else:
-                cells = "  ".join(
-                    _span(part, text) + " " * (w - len(text)) if text else " " * w
-                    for (part, text), w in zip(cols, widths, strict=True)
-                ) + "  "
+                cells = (
+                    "  ".join(
+                        _span(part, text) + " " * (w - len(text)) if text else " " * w
+                        for (part, text), w in zip(cols, widths, strict=True)
+                    )
+                    + "  "
+                )
             label = html.escape(line.label)
             if line.cells and line.cells[0][0] == "problem":
                 label = f'<b style="color:{COLOURS["problem"][0]}">{label}</b>'
@@ -371,7 +446,11 @@ def _keyword(tag: int, elem: Any) -> str:
         if 0x0010 <= (tag & 0xFFFF) <= 0x00FF:
             return "PrivateCreator"
         if elem is not None and getattr(elem, "private_creator", None):
-            name = elem.name.strip("[]") if elem.name and elem.name != "Private tag data" else "private"
+            name = (
+                elem.name.strip("[]")
+                if elem.name and elem.name != "Private tag data"
+                else "private"
+            )
             return f"[{name}]"
         return "[private]"
     if tag & 0xFFFF == 0:
@@ -379,8 +458,15 @@ def _keyword(tag: int, elem: Any) -> str:
     return "[unknown]"
 
 
-def hexview(src: Any, *, force: bool = False, strict: bool = True, only: Iterable[Any] | None = None,
-            limit: int | None = None, value_bytes: int = 16) -> HexView:
+def hexview(
+    src: Any,
+    *,
+    force: bool = False,
+    strict: bool = True,
+    only: Iterable[Any] | None = None,
+    limit: int | None = None,
+    value_bytes: int = 16,
+) -> HexView:
     """Show the bytes of a DICOM file, one element per line, coloured by part.
 
     Parameters
@@ -407,4 +493,6 @@ def hexview(src: Any, *, force: bool = False, strict: bool = True, only: Iterabl
         Rich HTML in a notebook, plain text in a terminal; ``.element(key)``
         gives one element's parts, ``.explore()`` an interactive explorer.
     """
-    return HexView(load(src, force=force, strict=strict), only=only, limit=limit, value_bytes=value_bytes)
+    return HexView(
+        load(src, force=force, strict=strict), only=only, limit=limit, value_bytes=value_bytes
+    )

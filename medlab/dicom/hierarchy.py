@@ -54,7 +54,9 @@ class UIDInfo:
         return not self.problems
 
     def __repr__(self) -> str:
-        lines = [f"UID {self.uid!r} ({len(self.uid)} characters): {'valid' if self.valid else 'NOT valid'}"]
+        lines = [
+            f"UID {self.uid!r} ({len(self.uid)} characters): {'valid' if self.valid else 'NOT valid'}"
+        ]
         lines += [f"  - {p}" for p in self.problems]
         lines.append(f"  root: {self.root}")
         if self.name:
@@ -86,7 +88,9 @@ def uid_info(uid: str) -> UIDInfo:
     if uid and any(p == "" for p in parts):
         problems.append("it has an empty component (two dots in a row, or a dot at an end)")
     if any(len(p) > 1 and p.startswith("0") for p in parts):
-        problems.append("a component has a leading zero (only the component 0 itself may start with 0)")
+        problems.append(
+            "a component has a leading zero (only the component 0 itself may start with 0)"
+        )
     entry = UID_dictionary.get(uid)
     name, kind = (entry[0], entry[1]) if entry else ("", "")
     if uid == DICOM_ROOT or uid.startswith(DICOM_ROOT + "."):
@@ -94,7 +98,9 @@ def uid_info(uid: str) -> UIDInfo:
     elif uid.startswith("2.25."):
         root = "2.25: a UUID written as a decimal number (PS3.5 §B.2)"
     else:
-        root = "an organisation's root (registered by a vendor, site or project) plus its own suffix"
+        root = (
+            "an organisation's root (registered by a vendor, site or project) plus its own suffix"
+        )
     return UIDInfo(uid, tuple(problems), name, kind, root)
 
 
@@ -111,8 +117,20 @@ def course_uid(*parts: object) -> str:
 
 # -- the hierarchy -------------------------------------------------------------
 
-_TAGS = ("PatientID", "PatientName", "StudyInstanceUID", "StudyDate", "StudyDescription", "SeriesInstanceUID",
-         "SeriesNumber", "Modality", "SeriesDescription", "SOPInstanceUID", "SOPClassUID", "InstanceNumber")
+_TAGS = (
+    "PatientID",
+    "PatientName",
+    "StudyInstanceUID",
+    "StudyDate",
+    "StudyDescription",
+    "SeriesInstanceUID",
+    "SeriesNumber",
+    "Modality",
+    "SeriesDescription",
+    "SOPInstanceUID",
+    "SOPClassUID",
+    "InstanceNumber",
+)
 
 
 @dataclass(frozen=True)
@@ -192,10 +210,16 @@ class Hierarchy:
     @property
     def counts(self) -> dict[str, int]:
         studies = {uid for p in self.patients.values() for uid in p.studies}
-        series = {uid for p in self.patients.values() for st in p.studies.values() for uid in st.series}
+        series = {
+            uid for p in self.patients.values() for st in p.studies.values() for uid in st.series
+        }
         instances = sum(p.instance_count for p in self.patients.values())
-        return {"patients": len(self.patients), "studies": len(studies), "series": len(series),
-                "instances": instances}
+        return {
+            "patients": len(self.patients),
+            "studies": len(studies),
+            "series": len(series),
+            "instances": instances,
+        }
 
     def _flagged(self) -> set[str]:
         return {p.uid for p in self.problems}
@@ -204,30 +228,58 @@ class Hierarchy:
         flagged = self._flagged()
         out: list[tuple[int, str, bool]] = []
         for pat in self.patients.values():
-            out.append((0, f"Patient {pat.id} ({pat.name}): {_plural(len(pat.studies), 'study', 'studies')}, "
-                           f"{_plural(pat.series_count, 'series', 'series')}, "
-                           f"{_plural(pat.instance_count, 'instance')}", False))
+            out.append(
+                (
+                    0,
+                    f"Patient {pat.id} ({pat.name}): {_plural(len(pat.studies), 'study', 'studies')}, "
+                    f"{_plural(pat.series_count, 'series', 'series')}, "
+                    f"{_plural(pat.instance_count, 'instance')}",
+                    False,
+                )
+            )
             for st in pat.studies.values():
-                out.append((1, f"Study {st.uid} ({st.date or 'no date'}, {st.description!r}): "
-                               f"{_plural(len(st.series), 'series', 'series')}, "
-                               f"{_plural(st.instance_count, 'instance')}", st.uid in flagged))
+                out.append(
+                    (
+                        1,
+                        f"Study {st.uid} ({st.date or 'no date'}, {st.description!r}): "
+                        f"{_plural(len(st.series), 'series', 'series')}, "
+                        f"{_plural(st.instance_count, 'instance')}",
+                        st.uid in flagged,
+                    )
+                )
                 for se in st.series.values():
-                    out.append((2, f"Series {se.uid} #{se.number} {se.modality} {se.description!r}: "
-                                   f"{_plural(len(se.instances), 'instance')}",
-                                   se.uid in flagged or any(i.sop_uid in flagged for i in se.instances)))
+                    out.append(
+                        (
+                            2,
+                            f"Series {se.uid} #{se.number} {se.modality} {se.description!r}: "
+                            f"{_plural(len(se.instances), 'instance')}",
+                            se.uid in flagged or any(i.sop_uid in flagged for i in se.instances),
+                        )
+                    )
                     for inst in se.instances:
-                        out.append((3, f"Instance {inst.number} {inst.sop_uid} ({inst.file})", inst.sop_uid in flagged))
+                        out.append(
+                            (
+                                3,
+                                f"Instance {inst.number} {inst.sop_uid} ({inst.file})",
+                                inst.sop_uid in flagged,
+                            )
+                        )
         return out
 
     def summary(self) -> str:
         c = self.counts
-        return (f"{_plural(c['patients'], 'patient')}, {_plural(c['studies'], 'study', 'studies')}, "
-                f"{_plural(c['series'], 'series', 'series')}, {_plural(c['instances'], 'instance')}; "
-                f"{_plural(len(self.problems), 'problem')}")
+        return (
+            f"{_plural(c['patients'], 'patient')}, {_plural(c['studies'], 'study', 'studies')}, "
+            f"{_plural(c['series'], 'series', 'series')}, {_plural(c['instances'], 'instance')}; "
+            f"{_plural(len(self.problems), 'problem')}"
+        )
 
     def __repr__(self) -> str:
         lines = [f"{self.root}: {self.summary()}"]
-        lines += ["  " * depth + text + ("  <-- problem" if flag else "") for depth, text, flag in self._lines()]
+        lines += [
+            "  " * depth + text + ("  <-- problem" if flag else "")
+            for depth, text, flag in self._lines()
+        ]
         if self.problems:
             lines.append("Problems:")
             lines += [f"  [{p.kind}] {p.message}" for p in self.problems]
@@ -238,8 +290,10 @@ class Hierarchy:
         warn = ' <b style="color:#b71c1c">⚠</b>'
 
         def node(summary: str, children: str, flag: bool, open_: bool = True) -> str:
-            return (f"<details{' open' if open_ else ''} style=\"margin-left:1.2em\"><summary>{summary}"
-                    f"{warn if flag else ''}</summary>{children}</details>")
+            return (
+                f'<details{" open" if open_ else ""} style="margin-left:1.2em"><summary>{summary}'
+                f"{warn if flag else ''}</summary>{children}</details>"
+            )
 
         parts = []
         for pat in self.patients.values():
@@ -252,30 +306,57 @@ class Hierarchy:
                         f"<small>{html.escape(i.file)}</small>{warn if i.sop_uid in flagged else ''}</div>"
                         for i in se.instances
                     )
-                    series.append(node(f"<b>Series</b> #{se.number} {html.escape(se.modality)} "
-                                       f"{html.escape(se.description)} - {_plural(len(se.instances), 'instance')} "
-                                       f"<small><code>{html.escape(se.uid)}</code></small>", items,
-                                       se.uid in flagged or any(i.sop_uid in flagged for i in se.instances),
-                                       open_=False))
-                studies.append(node(f"<b>Study</b> {html.escape(st.date)} {html.escape(st.description)} - "
-                                    f"{_plural(st.instance_count, 'instance')} <small><code>{html.escape(st.uid)}</code></small>",
-                                    "".join(series), st.uid in flagged))
-            parts.append(node(f"<b>Patient</b> {html.escape(pat.id)} ({html.escape(pat.name)}) - "
-                              f"{_plural(pat.instance_count, 'instance')}", "".join(studies), False))
+                    series.append(
+                        node(
+                            f"<b>Series</b> #{se.number} {html.escape(se.modality)} "
+                            f"{html.escape(se.description)} - {_plural(len(se.instances), 'instance')} "
+                            f"<small><code>{html.escape(se.uid)}</code></small>",
+                            items,
+                            se.uid in flagged or any(i.sop_uid in flagged for i in se.instances),
+                            open_=False,
+                        )
+                    )
+                studies.append(
+                    node(
+                        f"<b>Study</b> {html.escape(st.date)} {html.escape(st.description)} - "
+                        f"{_plural(st.instance_count, 'instance')} <small><code>{html.escape(st.uid)}</code></small>",
+                        "".join(series),
+                        st.uid in flagged,
+                    )
+                )
+            parts.append(
+                node(
+                    f"<b>Patient</b> {html.escape(pat.id)} ({html.escape(pat.name)}) - "
+                    f"{_plural(pat.instance_count, 'instance')}",
+                    "".join(studies),
+                    False,
+                )
+            )
         problems = ""
         if self.problems:
-            problems = "<p><b>Problems</b></p><ul>" + "".join(
-                f"<li><code>{p.kind}</code>: {html.escape(p.message)}</li>" for p in self.problems) + "</ul>"
-        return (f'<div class="medlab-hierarchy"><p><b>{html.escape(self.root)}</b>: {html.escape(self.summary())}</p>'
-                f"{''.join(parts)}{problems}</div>")
+            problems = (
+                "<p><b>Problems</b></p><ul>"
+                + "".join(
+                    f"<li><code>{p.kind}</code>: {html.escape(p.message)}</li>"
+                    for p in self.problems
+                )
+                + "</ul>"
+            )
+        return (
+            f'<div class="medlab-hierarchy"><p><b>{html.escape(self.root)}</b>: {html.escape(self.summary())}</p>'
+            f"{''.join(parts)}{problems}</div>"
+        )
 
 
 def _files(src: Any) -> tuple[str, Path | None, list[Path]]:
     if isinstance(src, (str, Path)):
         path = Path(src)
         if not path.exists():
-            raise MedlabError(f"There is no file or folder {path.name!r}", where=str(path),
-                              fix="Check the path; medlab.dicom.demo_study(folder) writes a small study to try.")
+            raise MedlabError(
+                f"There is no file or folder {path.name!r}",
+                where=str(path),
+                fix="Check the path; medlab.dicom.demo_study(folder) writes a small study to try.",
+            )
         if path.is_dir():
             return path.name, path, sorted(p for p in path.rglob("*") if p.is_file())
         return path.name, path.parent, [path]
@@ -296,57 +377,108 @@ def hierarchy(src: str | Path | Iterable[str | Path]) -> Hierarchy:
 
     name, base, files = _files(src)
     if not files:
-        raise MedlabError(f"{name!r} contains no files", fix="Choose a folder with .dcm files in it.")
+        raise MedlabError(
+            f"{name!r} contains no files", fix="Choose a folder with .dcm files in it."
+        )
     patients: dict[str, Patient] = {}
     problems: list[Problem] = []
     study_patients: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     sop_files: dict[str, list[str]] = defaultdict(list)
     series_studies: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for path in files:
-        label = str(path.relative_to(base)) if base is not None and path.is_relative_to(base) else path.name
+        label = (
+            str(path.relative_to(base))
+            if base is not None and path.is_relative_to(base)
+            else path.name
+        )
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # odd values are not this lesson's business
                 ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=list(_TAGS))
                 values = {k: ds.get(k) for k in _TAGS}
         except Exception as exc:
-            problems.append(Problem("unreadable", label, f"{label} skipped: not a readable DICOM file ({type(exc).__name__})"))
+            problems.append(
+                Problem(
+                    "unreadable",
+                    label,
+                    f"{label} skipped: not a readable DICOM file ({type(exc).__name__})",
+                )
+            )
             continue
-        missing = [k for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID") if not values[k]]
+        missing = [
+            k for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID") if not values[k]
+        ]
         if missing:
             problems.append(Problem("missing_uid", label, f"{label} has no {', '.join(missing)}"))
             continue
         pid = str(values["PatientID"] or "(no Patient ID)")
         patient = patients.setdefault(pid, Patient(pid, str(values["PatientName"] or "")))
-        study_uid, series_uid, sop_uid = str(values["StudyInstanceUID"]), str(values["SeriesInstanceUID"]), str(values["SOPInstanceUID"])
+        study_uid, series_uid, sop_uid = (
+            str(values["StudyInstanceUID"]),
+            str(values["SeriesInstanceUID"]),
+            str(values["SOPInstanceUID"]),
+        )
         study = patient.studies.setdefault(
-            study_uid, Study(study_uid, str(values["StudyDate"] or ""), str(values["StudyDescription"] or "")))
+            study_uid,
+            Study(study_uid, str(values["StudyDate"] or ""), str(values["StudyDescription"] or "")),
+        )
         number = values["SeriesNumber"]
-        series = study.series.setdefault(series_uid, Series(
-            series_uid, int(number) if number not in (None, "") else None, str(values["Modality"] or ""),
-            str(values["SeriesDescription"] or "")))
+        series = study.series.setdefault(
+            series_uid,
+            Series(
+                series_uid,
+                int(number) if number not in (None, "") else None,
+                str(values["Modality"] or ""),
+                str(values["SeriesDescription"] or ""),
+            ),
+        )
         inum = values["InstanceNumber"]
-        series.instances.append(Instance(label, sop_uid, int(inum) if inum not in (None, "") else None,
-                                         str(values["SOPClassUID"] or "")))
+        series.instances.append(
+            Instance(
+                label,
+                sop_uid,
+                int(inum) if inum not in (None, "") else None,
+                str(values["SOPClassUID"] or ""),
+            )
+        )
         study_patients[study_uid][pid] += 1
         sop_files[sop_uid].append(label)
         series_studies[series_uid][study_uid] += 1
     for study_uid, pids in study_patients.items():
         if len(pids) > 1:
             detail = ", ".join(f"{pid!r} ({_plural(n, 'file')})" for pid, n in pids.items())
-            problems.append(Problem("study_patients", study_uid,
-                                    f"Study {study_uid} has {len(pids)} different Patient IDs: {detail}"))
+            problems.append(
+                Problem(
+                    "study_patients",
+                    study_uid,
+                    f"Study {study_uid} has {len(pids)} different Patient IDs: {detail}",
+                )
+            )
     for sop_uid, labels in sop_files.items():
         if len(labels) > 1:
-            problems.append(Problem("duplicate_sop", sop_uid,
-                                    f"SOP Instance UID {sop_uid} is used by {len(labels)} files: {', '.join(labels)}"))
+            problems.append(
+                Problem(
+                    "duplicate_sop",
+                    sop_uid,
+                    f"SOP Instance UID {sop_uid} is used by {len(labels)} files: {', '.join(labels)}",
+                )
+            )
     for series_uid, studies in series_studies.items():
         if len(studies) > 1:
-            problems.append(Problem("series_studies", series_uid,
-                                    f"Series {series_uid} is spread across {len(studies)} studies: {', '.join(studies)}"))
+            problems.append(
+                Problem(
+                    "series_studies",
+                    series_uid,
+                    f"Series {series_uid} is spread across {len(studies)} studies: {', '.join(studies)}",
+                )
+            )
     for patient in patients.values():
         for study in patient.studies.values():
-            study.series = dict(sorted(study.series.items(), key=lambda kv: (kv[1].number is None, kv[1].number or 0)))
+            study.series = dict(
+                sorted(
+                    study.series.items(), key=lambda kv: (kv[1].number is None, kv[1].number or 0)
+                )
+            )
             for series in study.series.values():
                 series.instances.sort(key=lambda i: (i.number is None, i.number or 0, i.file))
     return Hierarchy(name, patients, problems)

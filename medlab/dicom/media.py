@@ -95,16 +95,21 @@ class DicomDir:
         return [f for f in self.file_ids() if not (root / f).is_file()]
 
     def __repr__(self) -> str:
-        head = (f"DICOMDIR of File-set {self.fileset_id or '(no ID)'}: {self.count('PATIENT')} patient(s), "
-                f"{self.count('STUDY')} study(ies), {self.count('SERIES')} series, "
-                f"{len(self.file_ids())} instance(s)")
+        head = (
+            f"DICOMDIR of File-set {self.fileset_id or '(no ID)'}: {self.count('PATIENT')} patient(s), "
+            f"{self.count('STUDY')} study(ies), {self.count('SERIES')} series, "
+            f"{len(self.file_ids())} instance(s)"
+        )
         return "\n".join([head] + ["  " * d + r.label() for d, r in self.walk()])
 
     def _repr_html_(self) -> str:
         def node(rec: Record) -> str:
             kids = "".join(node(c) for c in rec.children)
-            return (f"<li><b>{html.escape(rec.type)}</b> {html.escape(rec.label()[len(rec.type):])}"
-                    + (f"<ul>{kids}</ul>" if kids else "") + "</li>")
+            return (
+                f"<li><b>{html.escape(rec.type)}</b> {html.escape(rec.label()[len(rec.type) :])}"
+                + (f"<ul>{kids}</ul>" if kids else "")
+                + "</li>"
+            )
 
         head = html.escape(repr(self).splitlines()[0])
         return f'<div class="medlab-dicomdir"><p>{head}</p><ul>{"".join(node(r) for r in self.roots)}</ul></div>'
@@ -114,9 +119,11 @@ def _find_dicomdir(path: Path) -> Path:
     candidate = path / "DICOMDIR" if path.is_dir() else path
     if not candidate.is_file():
         raise MedlabError(
-            "No DICOMDIR here", where=str(candidate),
+            "No DICOMDIR here",
+            where=str(candidate),
             fix="Give the root folder of the File-set (where the DICOMDIR file is), or build one "
-            "with medlab.dicom.write_media(folder, out).")
+            "with medlab.dicom.write_media(folder, out).",
+        )
     return candidate
 
 
@@ -133,8 +140,11 @@ def dicomdir(folder: str | Path) -> DicomDir:
     try:
         ds = pydicom.dcmread(path)
     except Exception as exc:  # noqa: BLE001 - any parse failure is the same message to a trainee
-        raise MedlabError(f"Cannot read the DICOMDIR ({exc})", where=str(path),
-                          fix="Rebuild it with medlab.dicom.write_media.") from None
+        raise MedlabError(
+            f"Cannot read the DICOMDIR ({exc})",
+            where=str(path),
+            fix="Rebuild it with medlab.dicom.write_media.",
+        ) from None
     by_offset = {item.seq_item_tell: item for item in ds.get("DirectoryRecordSequence", [])}
 
     def chain(offset: int, seen: set[int]) -> list[Record]:
@@ -145,13 +155,18 @@ def dicomdir(folder: str | Path) -> DicomDir:
             rec = Record(
                 type=str(item.get("DirectoryRecordType", "")),
                 offset=offset,
-                fields={k: str(item.get(k, "")) for k in _LABELS.get(str(item.get("DirectoryRecordType", "")), ())},
+                fields={
+                    k: str(item.get(k, ""))
+                    for k in _LABELS.get(str(item.get("DirectoryRecordType", "")), ())
+                },
             )
             ref = item.get("ReferencedFileID")
             if ref:
                 parts = [ref] if isinstance(ref, str) else list(ref)
                 rec.file_id = "/".join(parts)
-            rec.children = chain(int(item.get("OffsetOfReferencedLowerLevelDirectoryEntity", 0)), seen)
+            rec.children = chain(
+                int(item.get("OffsetOfReferencedLowerLevelDirectoryEntity", 0)), seen
+            )
             records.append(rec)
             offset = int(item.get("OffsetOfTheNextDirectoryRecord", 0))
         return records
@@ -160,8 +175,11 @@ def dicomdir(folder: str | Path) -> DicomDir:
     return DicomDir(path=path, fileset_id=str(ds.get("FileSetID", "")), roots=roots)
 
 
-def write_media(sources: str | Path | Iterable[str | Path | Dataset], out: str | Path,
-                fileset_id: str = "MEDLAB") -> DicomDir:
+def write_media(
+    sources: str | Path | Iterable[str | Path | Dataset],
+    out: str | Path,
+    fileset_id: str = "MEDLAB",
+) -> DicomDir:
     """Write a File-set (files plus DICOMDIR) to ``out`` with pydicom's FileSet; return its tree.
 
     ``sources`` is a folder (all files in it, recursively), or files/data sets.
@@ -175,23 +193,36 @@ def write_media(sources: str | Path | Iterable[str | Path | Dataset], out: str |
     folder: Path | None = None
     if isinstance(sources, (str, Path)):
         folder = Path(sources)
-        items: list[Any] = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "DICOMDIR"
-                                  and not p.name.startswith("."))
+        items: list[Any] = sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and p.name != "DICOMDIR" and not p.name.startswith(".")
+        )
     else:
         items = list(sources)
     if not items:
-        raise MedlabError("Nothing to put on the media", where=str(sources),
-                          fix="Give a folder of DICOM files or a list of files.")
+        raise MedlabError(
+            "Nothing to put on the media",
+            where=str(sources),
+            fix="Give a folder of DICOM files or a list of files.",
+        )
     fs = FileSet()
     fs.ID = fileset_id.upper()[:16]
     for item in items:
         try:
             fs.add(item)
         except ValueError as exc:
-            where = item.relative_to(folder).as_posix() if folder and isinstance(item, Path) else str(item)
-            raise MedlabError(f"pydicom cannot index this instance ({exc})", where=where,
-                              fix="A DICOMDIR record needs Type 1 values such as Patient ID, "
-                              "Study Date and Study Time: fill them (dummy values are fine).") from None
+            where = (
+                item.relative_to(folder).as_posix()
+                if folder and isinstance(item, Path)
+                else str(item)
+            )
+            raise MedlabError(
+                f"pydicom cannot index this instance ({exc})",
+                where=where,
+                fix="A DICOMDIR record needs Type 1 values such as Patient ID, "
+                "Study Date and Study Time: fill them (dummy values are fine).",
+            ) from None
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     fs.write(out)

@@ -75,8 +75,9 @@ class PHIScan:
         """The hits as a pandas DataFrame."""
         import pandas as pd
 
-        return pd.DataFrame([h.__dict__ for h in self.hits],
-                            columns=["file", "where", "keyword", "term", "excerpt"])
+        return pd.DataFrame(
+            [h.__dict__ for h in self.hits], columns=["file", "where", "keyword", "term", "excerpt"]
+        )
 
     def _first_file_hits(self) -> list[Hit]:
         first = self.hits[0].file if self.hits else ""
@@ -84,14 +85,20 @@ class PHIScan:
 
     def __repr__(self) -> str:
         files_hit = len({h.file for h in self.hits})
-        lines = [f"PHI scan of {self.files} file(s) for {len(self.terms)} spellings: "
-                 f"{len(self.hits)} hit(s) in {files_hit} file(s)"]
+        lines = [
+            f"PHI scan of {self.files} file(s) for {len(self.terms)} spellings: "
+            f"{len(self.hits)} hit(s) in {files_hit} file(s)"
+        ]
         rows = self._first_file_hits()
         if rows:
             lines.append(f"Hits in {rows[0].file}:")
-            lines += [f"  {h.where:<28} {h.keyword[:34]:<34} {h.term!r:<20} {h.excerpt!r}" for h in rows]
+            lines += [
+                f"  {h.where:<28} {h.keyword[:34]:<34} {h.term!r:<20} {h.excerpt!r}" for h in rows
+            ]
         if self.burned_in:
-            lines.append(f"Burned In Annotation YES or absent (check the pixels): {', '.join(self.burned_in)}")
+            lines.append(
+                f"Burned In Annotation YES or absent (check the pixels): {', '.join(self.burned_in)}"
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -100,15 +107,30 @@ class PHIScan:
         colour = "#a4262c" if self.hits else "#1b7f3b"
         body = "".join(
             f"<tr><td><code>{html.escape(h.where)}</code></td><td>{html.escape(h.keyword)}</td>"
-            f"<td>{html.escape(h.term)}</td><td>{html.escape(h.excerpt)}</td></tr>" for h in rows)
-        table = ("<p>Hits in " + html.escape(rows[0].file) + ":</p><table><thead><tr><th>Where</th>"
-                 "<th>Attribute</th><th>Found</th><th>Context</th></tr></thead><tbody>"
-                 + body + "</tbody></table>") if rows else ""
-        burned = (f"<p><b>Check the pixels</b> (Burned In Annotation YES or absent): "
-                  f"{html.escape(', '.join(self.burned_in))}</p>" if self.burned_in else "")
-        return (f'<div class="medlab-phi-scan"><p style="color:{colour}"><b>{len(self.hits)} hit(s)</b> '
-                f"in {files_hit} of {self.files} file(s), searching {len(self.terms)} spellings</p>"
-                f"{table}{burned}</div>")
+            f"<td>{html.escape(h.term)}</td><td>{html.escape(h.excerpt)}</td></tr>"
+            for h in rows
+        )
+        table = (
+            (
+                "<p>Hits in " + html.escape(rows[0].file) + ":</p><table><thead><tr><th>Where</th>"
+                "<th>Attribute</th><th>Found</th><th>Context</th></tr></thead><tbody>"
+                + body
+                + "</tbody></table>"
+            )
+            if rows
+            else ""
+        )
+        burned = (
+            f"<p><b>Check the pixels</b> (Burned In Annotation YES or absent): "
+            f"{html.escape(', '.join(self.burned_in))}</p>"
+            if self.burned_in
+            else ""
+        )
+        return (
+            f'<div class="medlab-phi-scan"><p style="color:{colour}"><b>{len(self.hits)} hit(s)</b> '
+            f"in {files_hit} of {self.files} file(s), searching {len(self.terms)} spellings</p>"
+            f"{table}{burned}</div>"
+        )
 
 
 def spellings(known: Iterable[str]) -> list[str]:
@@ -128,7 +150,13 @@ def spellings(known: Iterable[str]) -> list[str]:
         match = _DATE.match(text)
         if match:
             y, m, d = match.groups()
-            for form in (f"{y}-{m}-{d}", f"{y}/{m}/{d}", f"{d}/{m}/{y}", f"{m}/{d}/{y}", f"{d}.{m}.{y}"):
+            for form in (
+                f"{y}-{m}-{d}",
+                f"{y}/{m}/{d}",
+                f"{d}/{m}/{y}",
+                f"{m}/{d}/{y}",
+                f"{d}.{m}.{y}",
+            ):
                 out.setdefault(form, None)
         if "^" in text:
             for part in text.split("^"):
@@ -147,7 +175,11 @@ def _as_text(elem: Any) -> str:
     if isinstance(value, str):
         return value
     try:
-        return "\\".join(str(v) for v in value) if not hasattr(value, "original_string") else str(value)
+        return (
+            "\\".join(str(v) for v in value)
+            if not hasattr(value, "original_string")
+            else str(value)
+        )
     except TypeError:
         return str(value)
 
@@ -157,23 +189,33 @@ class _Scanner:
         self.terms = terms
         # IGNORECASE rather than str.upper(): upper() can change the length of a text
         # (latin-1 "ß" becomes "SS"), which would shift the byte offsets reported.
-        self.pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)),
-                                  re.IGNORECASE)
+        self.pattern = re.compile(
+            "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE
+        )
 
     def find(self, text: str) -> list[tuple[str, str]]:
         """(matched term, excerpt) for each occurrence in ``text`` (case-insensitive)."""
         found = []
         for match in self.pattern.finditer(text):
             start, end = match.span()
-            excerpt = text[max(0, start - 12): end + 12].replace("\x00", " ").strip()
+            excerpt = text[max(0, start - 12) : end + 12].replace("\x00", " ").strip()
             found.append((match.group(0).upper(), excerpt))
         return found
 
-    def walk(self, ds: Dataset, prefix: str, file: str, hits: list[Hit],
-             creators: dict[tuple[int, int], str] | None = None) -> set[int]:
+    def walk(
+        self,
+        ds: Dataset,
+        prefix: str,
+        file: str,
+        hits: list[Hit],
+        creators: dict[tuple[int, int], str] | None = None,
+    ) -> set[int]:
         """Search every element; return the top-level tags (ints) with a hit."""
-        creators = {(e.tag.group, e.tag.element): str(e.value) for e in ds
-                    if e.tag.is_private and 0x10 <= e.tag.element <= 0xFF}
+        creators = {
+            (e.tag.group, e.tag.element): str(e.value)
+            for e in ds
+            if e.tag.is_private and 0x10 <= e.tag.element <= 0xFF
+        }
         touched: set[int] = set()
         for elem in ds:
             tag = elem.tag
@@ -220,9 +262,12 @@ def scan_phi(ds_or_folder: Dataset | str | Path, known: Iterable[str]) -> PHISca
 
     terms = spellings(known)
     if not terms:
-        raise MedlabError("Nothing to search for", where="scan_phi(known=...)",
-                          fix="Pass the patient's name, ID and birth date, e.g. "
-                          "known=['DOE^JANE', 'MRN123', '19700101'].")
+        raise MedlabError(
+            "Nothing to search for",
+            where="scan_phi(known=...)",
+            fix="Pass the patient's name, ID and birth date, e.g. "
+            "known=['DOE^JANE', 'MRN123', '19700101'].",
+        )
     scanner = _Scanner(terms)
     result = PHIScan(terms=terms)
     if isinstance(ds_or_folder, Dataset):
@@ -264,7 +309,9 @@ def scan_phi(ds_or_folder: Dataset | str | Path, known: Iterable[str]) -> PHISca
             if tag is not None and tag in touched:
                 continue  # already reported as an element hit
             where = f"bytes 0x{offset:x}"
-            label = f"inside ({tag >> 16:04X},{tag & 0xFFFF:04X})" if tag is not None else "raw bytes"
+            label = (
+                f"inside ({tag >> 16:04X},{tag & 0xFFFF:04X})" if tag is not None else "raw bytes"
+            )
             result.hits.append(Hit(name, where, label, match_term, excerpt))
     return result
 
@@ -272,7 +319,9 @@ def scan_phi(ds_or_folder: Dataset | str | Path, known: Iterable[str]) -> PHISca
 def _raw_find(scanner: _Scanner, text: str) -> Iterable[tuple[str, str, int]]:
     for match in scanner.pattern.finditer(text):
         start, end = match.span()
-        excerpt = "".join(ch if 32 <= ord(ch) < 127 else "." for ch in text[max(0, start - 12): end + 12])
+        excerpt = "".join(
+            ch if 32 <= ord(ch) < 127 else "." for ch in text[max(0, start - 12) : end + 12]
+        )
         yield match.group(0).upper(), excerpt, start
 
 

@@ -86,9 +86,16 @@ def _location(where: str | None, field_sep: str, comp: str) -> list[str]:
     return [found.group(1), found.group(2) or "1", found.group(3) or ""]
 
 
-def ack(msg: Any, code: str = "AA", text: str | None = None, *, error_code: int | None = None,
-        where: str | None = None, when: datetime | str | None = None,
-        control_id: str | None = None) -> Message:
+def ack(
+    msg: Any,
+    code: str = "AA",
+    text: str | None = None,
+    *,
+    error_code: int | None = None,
+    where: str | None = None,
+    when: datetime | str | None = None,
+    control_id: str | None = None,
+) -> Message:
     """Build the acknowledgement of ``msg`` and return it as a parsed hl7apy message.
 
     Parameters
@@ -116,8 +123,11 @@ def ack(msg: Any, code: str = "AA", text: str | None = None, *, error_code: int 
     """
     code = code.upper()
     if code not in _CODES:
-        raise MedlabError(f"{code!r} is not an original-mode acknowledgement code",
-                          where="MSA-1", fix="Use AA (accept), AE (error) or AR (reject).")
+        raise MedlabError(
+            f"{code!r} is not an original-mode acknowledgement code",
+            where="MSA-1",
+            fix="Use AA (accept), AE (error) or AR (reject).",
+        )
     raw = original_text(msg) if not isinstance(msg, (str, bytes)) else _safe_text(msg)
     try:
         d = delimiters(raw)
@@ -133,14 +143,31 @@ def ack(msg: Any, code: str = "AA", text: str | None = None, *, error_code: int 
         version = "2.5"
     trigger_parts = get(9).split(d.component)
     trigger = trigger_parts[1] if len(trigger_parts) > 1 else ""
-    msg_type = f"ACK{d.component}{trigger}" if version == "2.3" else (
-        f"ACK{d.component}{trigger}{d.component}ACK")
+    msg_type = (
+        f"ACK{d.component}{trigger}"
+        if version == "2.3"
+        else (f"ACK{d.component}{trigger}{d.component}ACK")
+    )
     original_id = get(10)
     if control_id is None:
         control_id = ("A" + original_id)[:20] if original_id else f"A{time.time_ns() % 10**12}"
     f = d.field
-    header = f.join(["MSH", d.encoding_characters, get(5), get(6), get(3), get(4),
-                     _timestamp(when), "", msg_type, control_id, get(11) or "P", version])
+    header = f.join(
+        [
+            "MSH",
+            d.encoding_characters,
+            get(5),
+            get(6),
+            get(3),
+            get(4),
+            _timestamp(when),
+            "",
+            msg_type,
+            control_id,
+            get(11) or "P",
+            version,
+        ]
+    )
     msa = ["MSA", code, original_id]
     modern = version not in ("2.1", "2.2", "2.3", "2.3.1", "2.4")
     if text and version < "2.7":  # MSA-3 text message: withdrawn from v2.7
@@ -154,8 +181,17 @@ def ack(msg: Any, code: str = "AA", text: str | None = None, *, error_code: int 
         if modern:
             # ERR-1 (withdrawn from v2.7) empty, ERR-2 location, ERR-3 code, ERR-4 severity,
             # ERR-8 the user message
-            err = ["ERR", "", c.join(loc).rstrip(c), c.join([str(number), label, "HL70357"]), "E", "", "",
-                   "", escape(text or label, d)]
+            err = [
+                "ERR",
+                "",
+                c.join(loc).rstrip(c),
+                c.join([str(number), label, "HL70357"]),
+                "E",
+                "",
+                "",
+                "",
+                escape(text or label, d),
+            ]
         else:
             eld = (loc + ["", "", ""])[:3] + [s.join([str(number), label, "HL70357"])]
             err = ["ERR", c.join(eld)]

@@ -24,21 +24,75 @@ from medlab.hl7.message import Delimiters, delimiters, original_text, parse, seg
 
 #: Short descriptions of common segments (HL7 v2.x chapters 2, 3, 4, 7).
 SEGMENT_NAMES = {
-    "MSH": "Message Header", "EVN": "Event Type", "PID": "Patient Identification",
-    "PD1": "Patient Additional Demographic", "NK1": "Next of Kin / Associated Parties",
-    "PV1": "Patient Visit", "PV2": "Patient Visit - Additional Information",
-    "OBX": "Observation/Result", "OBR": "Observation Request", "ORC": "Common Order",
-    "AL1": "Patient Allergy Information", "DG1": "Diagnosis", "MRG": "Merge Patient Information",
-    "MSA": "Message Acknowledgment", "ERR": "Error", "NTE": "Notes and Comments",
-    "TQ1": "Timing/Quantity", "IPC": "Imaging Procedure Control", "IN1": "Insurance",
-    "GT1": "Guarantor", "ZDS": "Additional Identification Information (IHE Z-segment)",
-    "SFT": "Software Segment", "PRT": "Participation Information", "ROL": "Role",
+    "MSH": "Message Header",
+    "EVN": "Event Type",
+    "PID": "Patient Identification",
+    "PD1": "Patient Additional Demographic",
+    "NK1": "Next of Kin / Associated Parties",
+    "PV1": "Patient Visit",
+    "PV2": "Patient Visit - Additional Information",
+    "OBX": "Observation/Result",
+    "OBR": "Observation Request",
+    "ORC": "Common Order",
+    "AL1": "Patient Allergy Information",
+    "DG1": "Diagnosis",
+    "MRG": "Merge Patient Information",
+    "MSA": "Message Acknowledgment",
+    "ERR": "Error",
+    "NTE": "Notes and Comments",
+    "TQ1": "Timing/Quantity",
+    "IPC": "Imaging Procedure Control",
+    "IN1": "Insurance",
+    "GT1": "Guarantor",
+    "ZDS": "Additional Identification Information (IHE Z-segment)",
+    "SFT": "Software Segment",
+    "PRT": "Participation Information",
+    "ROL": "Role",
 }
 
-_ACRONYMS = {"ID", "PID", "SSN", "HL7", "OID", "MD", "JR", "III", "DR", "ISO", "URI", "MSH",
-             "EVN", "PV1", "PV2", "OBX", "OBR", "ORC", "AL1", "NK1", "DG1", "MSA", "ERR", "SPM",
-             "NTE", "EI", "CWE", "XCN", "UID", "DNS", "II", "SI", "NM", "IPC", "MRG", "TQ1",
-             "HD", "PL", "CX", "XPN", "XAD"}
+_ACRONYMS = {
+    "ID",
+    "PID",
+    "SSN",
+    "HL7",
+    "OID",
+    "MD",
+    "JR",
+    "III",
+    "DR",
+    "ISO",
+    "URI",
+    "MSH",
+    "EVN",
+    "PV1",
+    "PV2",
+    "OBX",
+    "OBR",
+    "ORC",
+    "AL1",
+    "NK1",
+    "DG1",
+    "MSA",
+    "ERR",
+    "SPM",
+    "NTE",
+    "EI",
+    "CWE",
+    "XCN",
+    "UID",
+    "DNS",
+    "II",
+    "SI",
+    "NM",
+    "IPC",
+    "MRG",
+    "TQ1",
+    "HD",
+    "PL",
+    "CX",
+    "XPN",
+    "XAD",
+}
 
 
 _SMALL = {"of", "or", "and", "for", "to", "the", "in", "on", "by", "a"}
@@ -49,8 +103,10 @@ def pretty_name(long_name: str | None) -> str:
     if not long_name:
         return ""
     words = long_name.replace("_E_G_", "_(e.g._").split("_")
-    out = [w if w.upper() in _ACRONYMS else w.lower() if i and w.lower() in _SMALL
-           else w.capitalize() for i, w in enumerate(x for x in words if x)]
+    out = [
+        w if w.upper() in _ACRONYMS else w.lower() if i and w.lower() in _SMALL else w.capitalize()
+        for i, w in enumerate(x for x in words if x)
+    ]
     text = " ".join(out)
     return text + ")" if "(e.g." in text else text
 
@@ -137,9 +193,11 @@ class Dissection:
         if not rows:
             from medlab.errors import MedlabError
 
-            raise MedlabError(f"The message has no segment {position!r}",
-                              where="dissect().segment()",
-                              fix=f"Choose one of {', '.join(self.segments())}.")
+            raise MedlabError(
+                f"The message has no segment {position!r}",
+                where="dissect().segment()",
+                fix=f"Choose one of {', '.join(self.segments())}.",
+            )
         return Dissection(rows, self.version, self.delimiters)
 
     def __getitem__(self, position: str) -> Row:
@@ -222,9 +280,16 @@ def dissect(msg: Any, *, empty: bool = False) -> Dissection:
             if not value and not empty:
                 continue
             fdef = definition[number - 1] if definition and number <= len(definition) else None
-            _field_rows(rows, f"{seg_pos}-{number}", value, fdef, d, z_segment,
-                        is_msh_header=seg_id == "MSH" and number <= 2,
-                        varies_type=_obx_type(fields) if (seg_id, number) == ("OBX", 5) else None)
+            _field_rows(
+                rows,
+                f"{seg_pos}-{number}",
+                value,
+                fdef,
+                d,
+                z_segment,
+                is_msh_header=seg_id == "MSH" and number <= 2,
+                varies_type=_obx_type(fields) if (seg_id, number) == ("OBX", 5) else None,
+            )
     return Dissection(rows, version, d)
 
 
@@ -232,8 +297,16 @@ def _obx_type(fields: list[str]) -> str | None:
     return fields[2] if len(fields) > 2 and fields[2] else None
 
 
-def _field_rows(rows: list[Row], pos: str, value: str, fdef: Definition | None, d: Delimiters,
-                z_segment: bool, is_msh_header: bool, varies_type: str | None) -> None:
+def _field_rows(
+    rows: list[Row],
+    pos: str,
+    value: str,
+    fdef: Definition | None,
+    d: Delimiters,
+    z_segment: bool,
+    is_msh_header: bool,
+    varies_type: str | None,
+) -> None:
     if fdef is None or not fdef.name and not fdef.datatype:
         note = "" if z_segment else "beyond this segment's definition in this version"
         name = "(site-defined field)" if z_segment else "(not defined)"
@@ -251,8 +324,17 @@ def _field_rows(rows: list[Row], pos: str, value: str, fdef: Definition | None, 
     if len(reps) > 1 and fdef is not None and not fdef.repeats and not note:
         note = "repeated, but the definition allows one occurrence"
     composite = len(reps) > 1 or d.component in value or d.subcomponent in value
-    rows.append(Row(pos, fdef_use.name, datatype, value if composite else unescape(value, d),
-                    "field", 1, note))
+    rows.append(
+        Row(
+            pos,
+            fdef_use.name,
+            datatype,
+            value if composite else unescape(value, d),
+            "field",
+            1,
+            note,
+        )
+    )
     for r, rep in enumerate(reps, start=1):
         depth = 2
         rep_pos = pos
@@ -272,15 +354,26 @@ def _field_rows(rows: list[Row], pos: str, value: str, fdef: Definition | None, 
             cdef = kids[c - 1] if c <= len(kids) else None
             cnote = ""
             if cdef is None and fdef is not None and not z_segment:
-                cnote = ("the data type has no components" if not kids
-                         else "beyond the data type's definition")
+                cnote = (
+                    "the data type has no components"
+                    if not kids
+                    else "beyond the data type's definition"
+                )
             cname, ctype = (cdef.name, cdef.datatype) if cdef else ("", "")
             if ctype == "WD":
                 cnote = "withdrawn in this version"
             subs = comp.split(d.subcomponent)
-            rows.append(Row(f"{rep_pos}.{c}", cname, ctype,
-                            comp if len(subs) > 1 else unescape(comp, d), "component", depth,
-                            cnote))
+            rows.append(
+                Row(
+                    f"{rep_pos}.{c}",
+                    cname,
+                    ctype,
+                    comp if len(subs) > 1 else unescape(comp, d),
+                    "component",
+                    depth,
+                    cnote,
+                )
+            )
             if len(subs) == 1:
                 continue
             sdefs = cdef.children if cdef else ()
@@ -290,8 +383,19 @@ def _field_rows(rows: list[Row], pos: str, value: str, fdef: Definition | None, 
                 sdef = sdefs[s - 1] if s <= len(sdefs) else None
                 snote = ""
                 if sdef is None and cdef is not None and not z_segment:
-                    snote = ("the component's data type has no sub-components" if not sdefs
-                             else "beyond the component's definition")
-                rows.append(Row(f"{rep_pos}.{c}.{s}", sdef.name if sdef else "",
-                                sdef.datatype if sdef else "", unescape(sub, d), "subcomponent",
-                                depth + 1, snote))
+                    snote = (
+                        "the component's data type has no sub-components"
+                        if not sdefs
+                        else "beyond the component's definition"
+                    )
+                rows.append(
+                    Row(
+                        f"{rep_pos}.{c}.{s}",
+                        sdef.name if sdef else "",
+                        sdef.datatype if sdef else "",
+                        unescape(sub, d),
+                        "subcomponent",
+                        depth + 1,
+                        snote,
+                    )
+                )

@@ -1,9 +1,9 @@
 """``medlab hl7``: run the MLLP listener, send messages, dissect and summarise files.
 
-    medlab hl7 listen [--host 127.0.0.1] [--port 2575] [--store DIR]
-    medlab hl7 send FILE [--host 127.0.0.1] [--port 2575]
-    medlab hl7 dissect FILE
-    medlab hl7 summary LOG
+medlab hl7 listen [--host 127.0.0.1] [--port 2575] [--store DIR]
+medlab hl7 send FILE [--host 127.0.0.1] [--port 2575]
+medlab hl7 dissect FILE
+medlab hl7 summary LOG
 """
 
 from __future__ import annotations
@@ -18,19 +18,29 @@ DEFAULT_PORT = 2575
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``hl7`` command group to the ``medlab`` parser."""
-    hl7 = subparsers.add_parser("hl7", help="run the MLLP listener, send or read HL7 messages",
-                                description="HL7 v2 tools: MLLP listener and sender, dissector, "
-                                "feed summary.")
+    hl7 = subparsers.add_parser(
+        "hl7",
+        help="run the MLLP listener, send or read HL7 messages",
+        description="HL7 v2 tools: MLLP listener and sender, dissector, feed summary.",
+    )
     sub = hl7.add_subparsers(dest="hl7_command", metavar="ACTION")
     hl7.set_defaults(func=lambda args: (hl7.print_help(), 0)[1])
 
     listen = sub.add_parser("listen", help="receive, store and acknowledge messages over MLLP")
     listen.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    listen.add_argument("--port", type=int, default=None,
-                        help="TCP port (default 2575, the port registered for HL7 over MLLP, or a "
-                        "free port when 2575 is taken, e.g. by another user's listener; 0 = any free port)")
-    listen.add_argument("--store", type=Path, default=None,
-                        help="folder for received messages (default <medlab home>/hl7)")
+    listen.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="TCP port (default 2575, the port registered for HL7 over MLLP, or a "
+        "free port when 2575 is taken, e.g. by another user's listener; 0 = any free port)",
+    )
+    listen.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="folder for received messages (default <medlab home>/hl7)",
+    )
     listen.set_defaults(func=_listen)
 
     send = sub.add_parser("send", help="send the messages of a file over MLLP, print the ACKs")
@@ -68,8 +78,11 @@ def _listen(args: argparse.Namespace) -> int:
         print(f"port {DEFAULT_PORT} is in use; choosing a free port instead", flush=True)
         listener = _Printing(args.host, 0, args.store)
         listener.start()
-    print(f"Listening for HL7 over MLLP on {listener.host}:{listener.port}; storing in "
-          f"{listener.store}. Ctrl-C stops.", flush=True)
+    print(
+        f"Listening for HL7 over MLLP on {listener.host}:{listener.port}; storing in "
+        f"{listener.store}. Ctrl-C stops.",
+        flush=True,
+    )
     try:
         listener.serve_forever()
     except KeyboardInterrupt:
@@ -103,7 +116,9 @@ def _dissect(args: argparse.Namespace) -> int:
     from medlab.hl7.anatomy import dissect
     from medlab.hl7.log import read_log
 
-    messages = list(read_log(args.file)) or [args.file.read_text(encoding="utf-8", errors="replace")]
+    messages = list(read_log(args.file)) or [
+        args.file.read_text(encoding="utf-8", errors="replace")
+    ]
     for count, text in enumerate(messages, start=1):
         if count > 1:
             print()

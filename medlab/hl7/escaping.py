@@ -28,8 +28,7 @@ from medlab.hl7.message import DEFAULT_DELIMITERS, Delimiters
 
 
 def _table(d: Delimiters) -> dict[str, str]:
-    table = {d.field: "F", d.component: "S", d.subcomponent: "T", d.repetition: "R",
-             d.escape: "E"}
+    table = {d.field: "F", d.component: "S", d.subcomponent: "T", d.repetition: "R", d.escape: "E"}
     if d.truncation:
         table[d.truncation] = "P"
     return table
@@ -68,7 +67,7 @@ def unescape(text: str, delimiters: Delimiters | None = None) -> str:
         if char == esc:
             end = text.find(esc, i + 1)
             if end != -1:
-                code = text[i + 1:end]
+                code = text[i + 1 : end]
                 if code in back:
                     out.append(back[code])
                     i = end + 1
@@ -80,7 +79,7 @@ def unescape(text: str, delimiters: Delimiters | None = None) -> str:
                         continue
                     except ValueError:
                         pass
-                out.append(text[i:end + 1])  # \H\, \N\, \.br\ ... kept as they are
+                out.append(text[i : end + 1])  # \H\, \N\, \.br\ ... kept as they are
                 i = end + 1
                 continue
         out.append(char)

@@ -31,8 +31,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-COLUMNS = ("control_id", "time", "hour", "message", "type", "trigger", "facility",
-           "patient_id", "patient_name", "visit", "prior_id")
+COLUMNS = (
+    "control_id",
+    "time",
+    "hour",
+    "message",
+    "type",
+    "trigger",
+    "facility",
+    "patient_id",
+    "patient_name",
+    "visit",
+    "prior_id",
+)
 
 
 def _fields(segment: str, sep: str) -> list[str]:
@@ -52,9 +63,15 @@ def _row(message: str) -> dict[str, object] | None:
 
     msg_type = get(8).split(comp)
     row: dict[str, object] = {
-        "control_id": get(9), "time": get(6)[:14], "hour": get(6)[8:10],
-        "type": msg_type[0], "trigger": msg_type[1] if len(msg_type) > 1 else "",
-        "facility": get(3).split(comp)[0], "patient_id": "", "patient_name": "", "visit": "",
+        "control_id": get(9),
+        "time": get(6)[:14],
+        "hour": get(6)[8:10],
+        "type": msg_type[0],
+        "trigger": msg_type[1] if len(msg_type) > 1 else "",
+        "facility": get(3).split(comp)[0],
+        "patient_id": "",
+        "patient_name": "",
+        "visit": "",
         "prior_id": "",
     }
     for seg in segments[1:]:
@@ -95,7 +112,9 @@ def feed_table(source: str | Path | Iterable[str]) -> pd.DataFrame:
         else:
             rows.append(row)
     df = pd.DataFrame(rows, columns=list(COLUMNS))
-    df["time"] = pd.to_datetime(df["time"].str.ljust(14, "0"), format="%Y%m%d%H%M%S", errors="coerce")
+    df["time"] = pd.to_datetime(
+        df["time"].str.ljust(14, "0"), format="%Y%m%d%H%M%S", errors="coerce"
+    )
     df.attrs["unreadable"] = bad
     return df
 
@@ -123,8 +142,14 @@ def open_admissions(df: pd.DataFrame) -> pd.DataFrame:
         key = row.visit or row.patient_id
         trigger = row.trigger
         if trigger == "A01":
-            state[key] = {"patient_id": row.patient_id, "patient_name": row.patient_name,
-                          "visit": row.visit, "admitted": row.time, "last": row.message, "open": True}
+            state[key] = {
+                "patient_id": row.patient_id,
+                "patient_name": row.patient_name,
+                "visit": row.visit,
+                "admitted": row.time,
+                "last": row.message,
+                "open": True,
+            }
         elif key in state:
             entry = state[key]
             entry["last"] = row.message
@@ -140,7 +165,9 @@ def open_admissions(df: pd.DataFrame) -> pd.DataFrame:
 def merges(df: pd.DataFrame) -> pd.DataFrame:
     """Merge events (A18, A34, A36, A40...) to review: when, surviving ID, retired ID (MRG-1)."""
     rows = df[(df["type"] == "ADT") & (df["prior_id"] != "")]
-    return rows[["time", "message", "patient_id", "patient_name", "prior_id", "control_id"]].reset_index(drop=True)
+    return rows[
+        ["time", "message", "patient_id", "patient_name", "prior_id", "control_id"]
+    ].reset_index(drop=True)
 
 
 def plot_by_hour(df: pd.DataFrame, *, figsize: tuple[float, float] = (8, 2.8)):
@@ -148,7 +175,9 @@ def plot_by_hour(df: pd.DataFrame, *, figsize: tuple[float, float] = (8, 2.8)):
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    table = pd.crosstab(df["hour"], df["type"]).reindex([f"{h:02d}" for h in range(24)], fill_value=0)
+    table = pd.crosstab(df["hour"], df["type"]).reindex(
+        [f"{h:02d}" for h in range(24)], fill_value=0
+    )
     fig, ax = plt.subplots(figsize=figsize, dpi=80, layout="constrained")
     bottom = None
     for code in table.columns:
@@ -163,15 +192,36 @@ def plot_by_hour(df: pd.DataFrame, *, figsize: tuple[float, float] = (8, 2.8)):
 
 
 # --------------------------------------------------------------------------- example feed
-_FAMILY = ["ABBOTT", "BAPTISTE", "CHOWDHURY", "DIALLO", "EKSTROM", "FONSECA", "GALLAGHER",
-           "HOLLOWAY", "IBARRA", "JANSSEN", "KHOURY", "LINDQVIST", "MBEKI", "NAKASHIMA", "ORTEGA",
-           "PETROV", "QUINLAN", "ROSSETTI", "SATO", "TREMBLAY"]
+_FAMILY = [
+    "ABBOTT",
+    "BAPTISTE",
+    "CHOWDHURY",
+    "DIALLO",
+    "EKSTROM",
+    "FONSECA",
+    "GALLAGHER",
+    "HOLLOWAY",
+    "IBARRA",
+    "JANSSEN",
+    "KHOURY",
+    "LINDQVIST",
+    "MBEKI",
+    "NAKASHIMA",
+    "ORTEGA",
+    "PETROV",
+    "QUINLAN",
+    "ROSSETTI",
+    "SATO",
+    "TREMBLAY",
+]
 _GIVEN = ["ADA", "BRUNO", "CLARA", "DEV", "ELENA", "FELIX", "GRETA", "HUGO", "IRIS", "JONAH"]
 
 
 def _msh(when: str, code: str, structure: str, control: str, sender: str = "MEDLAB_ADT") -> str:
-    return (f"MSH|^~\\&|{sender}|MEDLAB HOSP|MEDLAB_RIS|MEDLAB RAD|{when}||{code}^{structure}|"
-            f"{control}|P|2.5.1")
+    return (
+        f"MSH|^~\\&|{sender}|MEDLAB HOSP|MEDLAB_RIS|MEDLAB RAD|{when}||{code}^{structure}|"
+        f"{control}|P|2.5.1"
+    )
 
 
 def ward_messages(patients: int = 40, seed: int = 14, start: str = "20260316") -> Iterator[str]:
@@ -192,7 +242,9 @@ def ward_messages(patients: int = 40, seed: int = 14, start: str = "20260316") -
     def stamp(t: dt.datetime) -> str:
         return t.strftime("%Y%m%d%H%M%S")
 
-    def add(t: dt.datetime, code: str, structure: str, body: list[str], sender: str = "MEDLAB_ADT") -> None:
+    def add(
+        t: dt.datetime, code: str, structure: str, body: list[str], sender: str = "MEDLAB_ADT"
+    ) -> None:
         events.append((t, f"{code}^{structure}", [code, structure, sender, *body]))
 
     for n in range(patients):
@@ -204,7 +256,11 @@ def ward_messages(patients: int = 40, seed: int = 14, start: str = "20260316") -
         t = day0 + dt.timedelta(days=rng.randrange(2), hours=hour, minutes=rng.randrange(60))
         pid_seg = f"PID|1||{pid}^^^MEDLAB^MR||{name}||19{rng.randrange(40, 99)}0{rng.randrange(1, 10)}1{rng.randrange(10)}|{rng.choice('MF')}"
         inpatient = n % 3 != 0
-        pv1 = f"PV1|1|{'I' if inpatient else 'O'}|{'MED^4' if inpatient else 'OPD^1'}{n % 9:02d}^1^MEDLAB" + "|" * 15 + f"|{visit}^^^MEDLAB^VN"
+        pv1 = (
+            f"PV1|1|{'I' if inpatient else 'O'}|{'MED^4' if inpatient else 'OPD^1'}{n % 9:02d}^1^MEDLAB"
+            + "|" * 15
+            + f"|{visit}^^^MEDLAB^VN"
+        )
         trigger = "A01" if inpatient else "A04"
         add(t, f"ADT^{trigger}", "ADT_A01", [f"EVN|{trigger}|{stamp(t)}", pid_seg, pv1])
         if n % 4 == 1:
@@ -213,13 +269,32 @@ def ward_messages(patients: int = 40, seed: int = 14, start: str = "20260316") -
         if n % 2 == 0:  # an imaging order and, later, its result
             t3 = t + dt.timedelta(minutes=rng.randrange(20, 180))
             acc = f"A26{n:06d}"
-            add(t3, "ORM^O01", "ORM_O01", [pid_seg, pv1, f"ORC|NW|PLC{n:05d}|||SC||||{stamp(t3)}",
-                                          f"OBR|1|PLC{n:05d}||CTCHEST^CT chest^L" + "|" * 14 + f"|{acc}|RP{n:05d}|SPS{n:05d}||||CT"],
-                sender="MEDLAB_OE")
+            add(
+                t3,
+                "ORM^O01",
+                "ORM_O01",
+                [
+                    pid_seg,
+                    pv1,
+                    f"ORC|NW|PLC{n:05d}|||SC||||{stamp(t3)}",
+                    f"OBR|1|PLC{n:05d}||CTCHEST^CT chest^L"
+                    + "|" * 14
+                    + f"|{acc}|RP{n:05d}|SPS{n:05d}||||CT",
+                ],
+                sender="MEDLAB_OE",
+            )
             t4 = t3 + dt.timedelta(hours=rng.randrange(1, 6))
-            add(t4, "ORU^R01", "ORU_R01", [pid_seg, f"OBR|1||{acc}|CTCHEST^CT chest^L" + "|" * 20 + "|F",
-                                          "OBX|1|TX|19005-8^Impression^LN||No acute abnormality.||||||F"],
-                sender="MEDLAB_RIS")
+            add(
+                t4,
+                "ORU^R01",
+                "ORU_R01",
+                [
+                    pid_seg,
+                    f"OBR|1||{acc}|CTCHEST^CT chest^L" + "|" * 20 + "|F",
+                    "OBX|1|TX|19005-8^Impression^LN||No acute abnormality.||||||F",
+                ],
+                sender="MEDLAB_RIS",
+            )
         if inpatient:
             if n == 7:  # admitted in error: the admission is cancelled, no discharge follows
                 t7 = t + dt.timedelta(minutes=25)
@@ -238,12 +313,26 @@ def ward_messages(patients: int = 40, seed: int = 14, start: str = "20260316") -
         temp = f"TMP-{900 + n}"
         name = f"{_FAMILY[n % len(_FAMILY)]}^{_GIVEN[(n * 7) % len(_GIVEN)]}"
         t = day0 + dt.timedelta(days=2, hours=9 + n % 5, minutes=5 * n % 60)
-        add(t - dt.timedelta(hours=20), "ADT^A04", "ADT_A01",
-            [f"EVN|A04|{stamp(t - dt.timedelta(hours=20))}", f"PID|1||{temp}^^^MEDLAB^MR||{name}",
-             "PV1|1|E|ED^01^1^MEDLAB"])
-        add(t, f"ADT^{trigger}", structure, [f"EVN|{trigger}|{stamp(t)}",
-                                            f"PID|1||{pid}^^^MEDLAB^MR||{name}",
-                                            f"MRG|{temp}^^^MEDLAB^MR"])
+        add(
+            t - dt.timedelta(hours=20),
+            "ADT^A04",
+            "ADT_A01",
+            [
+                f"EVN|A04|{stamp(t - dt.timedelta(hours=20))}",
+                f"PID|1||{temp}^^^MEDLAB^MR||{name}",
+                "PV1|1|E|ED^01^1^MEDLAB",
+            ],
+        )
+        add(
+            t,
+            f"ADT^{trigger}",
+            structure,
+            [
+                f"EVN|{trigger}|{stamp(t)}",
+                f"PID|1||{pid}^^^MEDLAB^MR||{name}",
+                f"MRG|{temp}^^^MEDLAB^MR",
+            ],
+        )
     events.sort(key=lambda e: (e[0], e[1]))
     for t, _key, (code, structure, sender, *body) in events:
         counter += 1

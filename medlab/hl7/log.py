@@ -38,8 +38,9 @@ def read_log(path: str | Path) -> Iterator[str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise MedlabError(f"Cannot read the log ({exc.strerror or exc})", where=str(path),
-                          fix="Check the path.") from None
+        raise MedlabError(
+            f"Cannot read the log ({exc.strerror or exc})", where=str(path), fix="Check the path."
+        ) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -100,30 +101,44 @@ class LogSummary:
 
     def __repr__(self) -> str:
         lines = [f"{self.total} messages ({self.unreadable} without a readable MSH)"]
-        for title, counter, ordered in (("By type^trigger", self.by_type, False),
-                                        ("By sending facility", self.by_facility, False),
-                                        ("By hour of day", self.by_hour, True)):
+        for title, counter, ordered in (
+            ("By type^trigger", self.by_type, False),
+            ("By sending facility", self.by_facility, False),
+            ("By hour of day", self.by_hour, True),
+        ):
             lines.append(f"{title}:")
-            items = sorted(counter.items()) if ordered else sorted(
-                counter.items(), key=lambda kv: (-kv[1], kv[0]))
+            items = (
+                sorted(counter.items())
+                if ordered
+                else sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+            )
             lines.extend(f"  {key or '(empty)':<16} {n:>8}" for key, n in items)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         def table(title: str, counter: Counter, ordered: bool) -> str:
-            items = sorted(counter.items()) if ordered else sorted(
-                counter.items(), key=lambda kv: (-kv[1], kv[0]))
-            rows = "".join(f"<tr><td>{html.escape(k or '(empty)')}</td><td>{n}</td></tr>"
-                           for k, n in items)
-            return (f'<table style="display:inline-table;margin-right:1em;vertical-align:top">'
-                    f"<thead><tr><th colspan=2>{title}</th></tr></thead><tbody>{rows}</tbody>"
-                    "</table>")
+            items = (
+                sorted(counter.items())
+                if ordered
+                else sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+            )
+            rows = "".join(
+                f"<tr><td>{html.escape(k or '(empty)')}</td><td>{n}</td></tr>" for k, n in items
+            )
+            return (
+                f'<table style="display:inline-table;margin-right:1em;vertical-align:top">'
+                f"<thead><tr><th colspan=2>{title}</th></tr></thead><tbody>{rows}</tbody>"
+                "</table>"
+            )
 
-        return (f'<div class="medlab-hl7-summary"><p><b>{self.total}</b> messages '
-                f"({self.unreadable} without a readable MSH)</p>"
-                + table("Type^trigger", self.by_type, False)
-                + table("Sending facility", self.by_facility, False)
-                + table("Hour of day", self.by_hour, True) + "</div>")
+        return (
+            f'<div class="medlab-hl7-summary"><p><b>{self.total}</b> messages '
+            f"({self.unreadable} without a readable MSH)</p>"
+            + table("Type^trigger", self.by_type, False)
+            + table("Sending facility", self.by_facility, False)
+            + table("Hour of day", self.by_hour, True)
+            + "</div>"
+        )
 
 
 def summarize(source: str | Path | Iterable[str]) -> LogSummary:

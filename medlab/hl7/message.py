@@ -31,8 +31,20 @@ if TYPE_CHECKING:
     from hl7apy.core import Message
 
 #: Versions whose definitions hl7apy ships (MSH-12 must name one of them).
-SUPPORTED_VERSIONS = ("2.1", "2.2", "2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7",
-                      "2.8", "2.8.1", "2.8.2")
+SUPPORTED_VERSIONS = (
+    "2.1",
+    "2.2",
+    "2.3",
+    "2.3.1",
+    "2.4",
+    "2.5",
+    "2.5.1",
+    "2.6",
+    "2.7",
+    "2.8",
+    "2.8.1",
+    "2.8.2",
+)
 
 _BOM = "\ufeff"
 _SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{2}$")
@@ -57,8 +69,13 @@ class Delimiters:
     @property
     def encoding_characters(self) -> str:
         """MSH-2 as it appears in the message, e.g. ``^~\\&``."""
-        return self.component + self.repetition + self.escape + self.subcomponent + (
-            self.truncation or "")
+        return (
+            self.component
+            + self.repetition
+            + self.escape
+            + self.subcomponent
+            + (self.truncation or "")
+        )
 
     def __str__(self) -> str:
         return self.field + self.encoding_characters
@@ -110,7 +127,8 @@ def delimiters(text: str) -> Delimiters:
         first = re.split(r"[\r\n]", text, maxsplit=1)[0][:20] if text else ""
         raise MedlabError(
             f'The message does not start with an MSH segment (it starts with "{first}")'
-            if text else "The message is empty",
+            if text
+            else "The message is empty",
             where="segment 1",
             fix="Every HL7 v2 message begins with the message header MSH, whose first "
             "characters declare the delimiters (MSH|^~\\&|...). Check that you passed the "
@@ -214,11 +232,15 @@ def check_structure(text: str) -> tuple[Delimiters, str, list[str]]:
         if not _SEGMENT_ID.match(seg_id) or (len(segment) > 3 and segment[3] != delims.field):
             shown = '"' + segment[:24] + ('..."' if len(segment) > 24 else '"')
             if len(segment) < 3 or not _SEGMENT_ID.match(seg_id):
-                what = (f"Segment {number} ({shown}) does not start with a three-character "
-                        "segment ID: it looks truncated or split across lines")
+                what = (
+                    f"Segment {number} ({shown}) does not start with a three-character "
+                    "segment ID: it looks truncated or split across lines"
+                )
             else:
-                what = (f"Segment {number} ({shown}) does not use the field separator "
-                        f"{delims.field!r} declared in MSH-1")
+                what = (
+                    f"Segment {number} ({shown}) does not use the field separator "
+                    f"{delims.field!r} declared in MSH-1"
+                )
             raise MedlabError(
                 what,
                 where=f"segment {number}",
@@ -334,10 +356,11 @@ def validate(msg: Any) -> list[Finding]:
     text = original_text(msg)
     delims = delimiters(text)
     msh = msh_fields(text.split("\r")[0], delims)
-    for n, name in ((7, "date/time of message"), (10, "message control ID"),
-                    (11, "processing ID")):
+    for n, name in ((7, "date/time of message"), (10, "message control ID"), (11, "processing ID")):
         if len(msh) <= n or not msh[n]:
-            findings.append(Finding("warning", f"MSH-{n}", f"The {name} is empty; HL7 requires it."))
+            findings.append(
+                Finding("warning", f"MSH-{n}", f"The {name} is empty; HL7 requires it.")
+            )
     for row in dissect(msg).rows:
         if row.kind == "segment" and row.note:
             findings.append(Finding("info", row.position, row.note))

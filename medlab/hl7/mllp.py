@@ -107,7 +107,7 @@ class FrameReader:
                     self.buffer.clear()
                 break
             out.append(("frame", bytes(self.buffer[1:end])))
-            del self.buffer[:end + len(END)]
+            del self.buffer[: end + len(END)]
         return out
 
 
@@ -174,10 +174,18 @@ class Listener:
             reply = medlab.hl7.send(listener.host, listener.port, text)
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, store: str | Path | None = None,
-                 *, accept: Iterable[str] | Callable[[Any], bool] = DEFAULT_ACCEPT,
-                 on_message: Callable[[Any], Any] | None = None, idle_timeout: float = 60.0,
-                 max_frame: int = 1 << 20, timestamp: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        store: str | Path | None = None,
+        *,
+        accept: Iterable[str] | Callable[[Any], bool] = DEFAULT_ACCEPT,
+        on_message: Callable[[Any], Any] | None = None,
+        idle_timeout: float = 60.0,
+        max_frame: int = 1 << 20,
+        timestamp: Callable[[], str] | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self.store = Path(store) if store is not None else None
@@ -283,8 +291,10 @@ class Listener:
 
     def __repr__(self) -> str:
         state = "listening" if self._server is not None else "stopped"
-        return (f"<medlab.hl7.Listener {state} on {self.host}:{self.port}, "
-                f"{len(self.messages)} message(s)>")
+        return (
+            f"<medlab.hl7.Listener {state} on {self.host}:{self.port}, "
+            f"{len(self.messages)} message(s)>"
+        )
 
     def _event(self, kind: str, peer: str, detail: str = "") -> None:
         with self._lock:
@@ -300,8 +310,9 @@ class Listener:
                 continue
             except OSError:
                 break
-            thread = threading.Thread(target=self._serve, args=(conn, f"{addr[0]}:{addr[1]}"),
-                                      daemon=True)
+            thread = threading.Thread(
+                target=self._serve, args=(conn, f"{addr[0]}:{addr[1]}"), daemon=True
+            )
             with self._lock:
                 self._clients.add(conn)
                 self._threads = [t for t in self._threads if t.is_alive()]
@@ -329,7 +340,9 @@ class Listener:
                 idle = time.monotonic()
                 for kind, payload in reader.feed(data):
                     if kind == "garbage":
-                        self._event("garbage", peer, f"{len(payload)} bytes outside a frame skipped")
+                        self._event(
+                            "garbage", peer, f"{len(payload)} bytes outside a frame skipped"
+                        )
                         continue
                     reply = self._handle(payload, peer)
                     try:
@@ -338,8 +351,12 @@ class Listener:
                         self._event("error", peer, "peer left before its ACK was sent")
                         return
             if reader.pending:
-                self._event("incomplete", peer, f"connection closed inside a frame after "
-                            f"{reader.pending} bytes; that message was not stored")
+                self._event(
+                    "incomplete",
+                    peer,
+                    f"connection closed inside a frame after "
+                    f"{reader.pending} bytes; that message was not stored",
+                )
             else:
                 self._event("closed", peer)
         finally:
@@ -362,8 +379,11 @@ class Listener:
             code, reason, where = "AE", err.what, err.where
             error_code = 203 if (where or "").startswith("MSH-12") else 100
         if parsed is not None:
-            accepted = (self.accept(parsed) if callable(self.accept)
-                        else msg_type.split("^")[0] in self.accept)
+            accepted = (
+                self.accept(parsed)
+                if callable(self.accept)
+                else msg_type.split("^")[0] in self.accept
+            )
             if not accepted:
                 code, error_code = "AR", 200
                 code_only = msg_type.split("^")[0] or "(no type)"
@@ -378,8 +398,14 @@ class Listener:
                     self._event("error", peer, f"handler failed: {reason}")
         when = self.timestamp() if self.timestamp else None
         try:
-            reply = ack(parsed if parsed is not None else text, code, reason or None,
-                        error_code=error_code, where=where, when=when)
+            reply = ack(
+                parsed if parsed is not None else text,
+                code,
+                reason or None,
+                error_code=error_code,
+                where=where,
+                when=when,
+            )
             ack_text = original_text(reply)
         except MedlabError:
             ack_text = ack("", code, reason or None, when=when).to_er7()
@@ -444,18 +470,36 @@ def send(host: str, port: int, msg: Any, *, timeout: float = 10.0) -> Message:
                 if frames:
                     return parse(frames[0])
     except ConnectionRefusedError:
-        raise MedlabError("Nobody is listening", where=where,
-                          fix="Start a listener first (medlab hl7 listen, or "
-                          "medlab.hl7.Listener) and check host and port.") from None
+        raise MedlabError(
+            "Nobody is listening",
+            where=where,
+            fix="Start a listener first (medlab hl7 listen, or "
+            "medlab.hl7.Listener) and check host and port.",
+        ) from None
     except TimeoutError:
         pass
     except OSError as exc:
-        raise MedlabError(f"The connection failed ({exc})", where=where,
-                          fix="Check host and port, and that the listener is running.") from None
-    raise MedlabError("No acknowledgement came back", where=where,
-                      fix="The receiver closed the connection or did not answer in time; an "
-                      "unacknowledged message must be sent again.")
+        raise MedlabError(
+            f"The connection failed ({exc})",
+            where=where,
+            fix="Check host and port, and that the listener is running.",
+        ) from None
+    raise MedlabError(
+        "No acknowledgement came back",
+        where=where,
+        fix="The receiver closed the connection or did not answer in time; an "
+        "unacknowledged message must be sent again.",
+    )
 
 
-__all__ = ["DEFAULT_ACCEPT", "DEFAULT_DELIMITERS", "Event", "FrameReader", "Listener",
-           "Received", "frame", "send", "unframe"]
+__all__ = [
+    "DEFAULT_ACCEPT",
+    "DEFAULT_DELIMITERS",
+    "Event",
+    "FrameReader",
+    "Listener",
+    "Received",
+    "frame",
+    "send",
+    "unframe",
+]

@@ -48,22 +48,38 @@ WORKLIST_MAPPING: tuple[tuple[str, str, str, str], ...] = (
     ("RequestedProcedureID", "(0040,1001)", "OBR-19", "IPC-2"),
     ("StudyInstanceUID", "(0020,000D)", "ZDS-1.1 (else derived from the accession)", "IPC-3"),
     ("RequestedProcedureDescription", "(0032,1060)", "OBR-4.2", "OBR-4.2"),
-    ("RequestedProcedureCodeSequence", "(0032,1064)", "OBR-4.1 / OBR-4.3 / OBR-4.2",
-     "OBR-4.1 / OBR-4.3 / OBR-4.2"),
+    (
+        "RequestedProcedureCodeSequence",
+        "(0032,1064)",
+        "OBR-4.1 / OBR-4.3 / OBR-4.2",
+        "OBR-4.1 / OBR-4.3 / OBR-4.2",
+    ),
     ("RequestingPhysician", "(0032,1032)", "OBR-16", "OBR-16"),
     ("ReasonForTheRequestedProcedure", "(0040,1002)", "OBR-31 text", "OBR-31 text"),
     ("PlacerOrderNumberImagingServiceRequest", "(0040,2016)", "ORC-2.1", "ORC-2.1"),
     ("FillerOrderNumberImagingServiceRequest", "(0040,2017)", "ORC-3.1", "ORC-3.1"),
-    ("RequestedProcedurePriority", "(0040,1003)", "ORC-7.6 (S=STAT, A=HIGH, else ROUTINE)",
-     "TQ1-9"),
+    (
+        "RequestedProcedurePriority",
+        "(0040,1003)",
+        "ORC-7.6 (S=STAT, A=HIGH, else ROUTINE)",
+        "TQ1-9",
+    ),
     ("Modality", "(0008,0060) in SPS", "OBR-24", "IPC-5"),
     ("ScheduledProcedureStepID", "(0040,0009) in SPS", "OBR-20", "IPC-4"),
-    ("ScheduledProcedureStepStartDate/Time", "(0040,0002/3) in SPS",
-     "OBR-27.4, else ORC-7.4, else OBR-36", "TQ1-7"),
+    (
+        "ScheduledProcedureStepStartDate/Time",
+        "(0040,0002/3) in SPS",
+        "OBR-27.4, else ORC-7.4, else OBR-36",
+        "TQ1-7",
+    ),
     ("ScheduledProcedureStepDescription", "(0040,0007) in SPS", "OBR-4.2", "OBR-4.2"),
     ("ScheduledPerformingPhysicianName", "(0040,0006) in SPS", "OBR-34", "OBR-34"),
-    ("ScheduledStationAETitle", "(0040,0001) in SPS", "(parameter station_aet)",
-     "(parameter station_aet)"),
+    (
+        "ScheduledStationAETitle",
+        "(0040,0001) in SPS",
+        "(parameter station_aet)",
+        "(parameter station_aet)",
+    ),
     ("ScheduledProcedureStepStatus", "(0040,0020) in SPS", "SCHEDULED", "SCHEDULED"),
 )
 
@@ -130,24 +146,33 @@ def order_to_worklist(msg: Any, *, station_aet: str = "CT01") -> Dataset:
     o = _Order(text)
     code = o.get("MSH-9.1")
     if code not in ("ORM", "OMI"):
-        raise MedlabError(f"This is an {code or 'unknown'} message, not an imaging order",
-                          where="MSH-9",
-                          fix="Only ORM^O01 and OMI^O23 orders become worklist items.")
+        raise MedlabError(
+            f"This is an {code or 'unknown'} message, not an imaging order",
+            where="MSH-9",
+            fix="Only ORM^O01 and OMI^O23 orders become worklist items.",
+        )
     control = o.get("ORC-1")
     if control not in ("NW", "XO", ""):
-        raise MedlabError(f"ORC-1 (order control) is {control!r}, not a new order (NW)",
-                          where="ORC-1",
-                          fix="CA cancels and DC discontinues an order: remove the worklist "
-                          "item instead of scheduling one.")
+        raise MedlabError(
+            f"ORC-1 (order control) is {control!r}, not a new order (NW)",
+            where="ORC-1",
+            fix="CA cancels and DC discontinues an order: remove the worklist "
+            "item instead of scheduling one.",
+        )
     omi = code == "OMI"
     accession = o.get("IPC-1") if omi else o.get("OBR-18")
     modality = o.get("IPC-5") if omi else o.get("OBR-24")
-    for value, where, what in ((accession, "IPC-1" if omi else "OBR-18", "accession number"),
-                               (modality, "IPC-5" if omi else "OBR-24", "modality")):
+    for value, where, what in (
+        (accession, "IPC-1" if omi else "OBR-18", "accession number"),
+        (modality, "IPC-5" if omi else "OBR-24", "modality"),
+    ):
         if not value:
-            raise MedlabError(f"The order has no {what}", where=where,
-                              fix=f"A worklist item needs the {what}; check the order "
-                              "placer's interface configuration.")
+            raise MedlabError(
+                f"The order has no {what}",
+                where=where,
+                fix=f"A worklist item needs the {what}; check the order "
+                "placer's interface configuration.",
+            )
     ds = Dataset()
     ds.SpecificCharacterSet = "ISO_IR 192"
     ds.PatientName = o.person("PID-5", xcn=False)
@@ -169,7 +194,8 @@ def order_to_worklist(msg: Any, *, station_aet: str = "CT01") -> Dataset:
     # No UID in the order: derive one from a name-based UUID (PS3.5 B.2, the 2.25 root), so the
     # same order always gives the same study.
     ds.StudyInstanceUID = study_uid or "2.25." + str(
-        uuid.uuid5(uuid.NAMESPACE_URL, f"medlab-order:{o.get('PID-3.1')}:{accession}").int)
+        uuid.uuid5(uuid.NAMESPACE_URL, f"medlab-order:{o.get('PID-3.1')}:{accession}").int
+    )
     description = o.get("OBR-4.2") or o.get("OBR-4.1")
     ds.RequestedProcedureDescription = description
     code_item = Dataset()
@@ -187,8 +213,12 @@ def order_to_worklist(msg: Any, *, station_aet: str = "CT01") -> Dataset:
     sps = Dataset()
     sps.Modality = modality
     sps.ScheduledStationAETitle = station_aet
-    start = (o.get("TQ1-7.1") if omi else "") or o.get("OBR-27.4") or o.get("ORC-7.4") or \
-        o.get("OBR-36")
+    start = (
+        (o.get("TQ1-7.1") if omi else "")
+        or o.get("OBR-27.4")
+        or o.get("ORC-7.4")
+        or o.get("OBR-36")
+    )
     sps.ScheduledProcedureStepStartDate, sps.ScheduledProcedureStepStartTime = _date_time(start)
     sps.ScheduledPerformingPhysicianName = o.person("OBR-34", xcn=True)
     sps.ScheduledProcedureStepDescription = description

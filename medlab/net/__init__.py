@@ -9,8 +9,16 @@ from __future__ import annotations
 from medlab._lazy import install
 
 __all__ = [
-    "PACS", "PACSConfig", "Recorder", "compatible", "events_text", "explain", "sequence_diagram",
-    "side_by_side", "start_pacs", "transcript",
+    "PACS",
+    "PACSConfig",
+    "Recorder",
+    "compatible",
+    "events_text",
+    "explain",
+    "sequence_diagram",
+    "side_by_side",
+    "start_pacs",
+    "transcript",
 ]
 
 #: Implementation Class UID written into files and A-ASSOCIATE-RQ/AC (PS3.7 D.3.3.2).

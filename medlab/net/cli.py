@@ -25,22 +25,44 @@ def register(subparsers: Any) -> None:
     pacs.set_defaults(func=lambda args: _help(pacs))
 
     def common(p: argparse.ArgumentParser, network: bool = True) -> None:
-        p.add_argument("--config", type=Path, help="TOML configuration file (see medlab.net.config)")
-        p.add_argument("--root", type=Path, help="storage folder (default: ~/.medlab/pacs or $MEDLAB_HOME/pacs)")
+        p.add_argument(
+            "--config", type=Path, help="TOML configuration file (see medlab.net.config)"
+        )
+        p.add_argument(
+            "--root",
+            type=Path,
+            help="storage folder (default: ~/.medlab/pacs or $MEDLAB_HOME/pacs)",
+        )
         if network:
             p.add_argument("--host", help="address to bind (default 127.0.0.1)")
-            p.add_argument("--port", type=int, help="TCP port (default 11112, or a free port when "
-                           "11112 is taken, e.g. by another user's PACS; 0 = any free port)")
+            p.add_argument(
+                "--port",
+                type=int,
+                help="TCP port (default 11112, or a free port when "
+                "11112 is taken, e.g. by another user's PACS; 0 = any free port)",
+            )
             p.add_argument("--aet", help="our AE title (default MEDLAB)")
-            p.add_argument("--allow", nargs="+", action="extend", metavar="AET",
-                           help="calling AE titles allowed in (default: any)")
-            p.add_argument("--peer", nargs="+", action="extend", default=[], metavar="AET=HOST:PORT",
-                           help="known peers, the C-MOVE destinations")
+            p.add_argument(
+                "--allow",
+                nargs="+",
+                action="extend",
+                metavar="AET",
+                help="calling AE titles allowed in (default: any)",
+            )
+            p.add_argument(
+                "--peer",
+                nargs="+",
+                action="extend",
+                default=[],
+                metavar="AET=HOST:PORT",
+                help="known peers, the C-MOVE destinations",
+            )
 
     serve = sub.add_parser("serve", help="run the PACS in the foreground")
     common(serve)
-    serve.add_argument("--log", choices=["all", "associations", "none"],
-                       help="which events to print (default all)")
+    serve.add_argument(
+        "--log", choices=["all", "associations", "none"], help="which events to print (default all)"
+    )
     serve.set_defaults(func=_serve)
 
     conf = sub.add_parser("conformance", help="print the conformance statement")
@@ -133,10 +155,16 @@ def _serve(args: argparse.Namespace) -> int:
         pacs.start()
     recovered = {k: v for k, v in pacs.recovered.items() if v}
     if recovered:
-        print("recovered after an unclean stop: "
-              + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in recovered.items()), flush=True)
-    print(f"medlab PACS {pacs.aet} listening on {pacs.host}:{pacs.port}, storing under {pacs.root} "
-          f"({pacs.instance_count()} instance(s)); Ctrl-C stops it", flush=True)
+        print(
+            "recovered after an unclean stop: "
+            + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in recovered.items()),
+            flush=True,
+        )
+    print(
+        f"medlab PACS {pacs.aet} listening on {pacs.host}:{pacs.port}, storing under {pacs.root} "
+        f"({pacs.instance_count()} instance(s)); Ctrl-C stops it",
+        flush=True,
+    )
 
     def on_signal(signum, frame) -> None:  # noqa: ARG001
         stop.set()

@@ -73,8 +73,10 @@ def to_uid(value: str, what: str = "UID") -> str:
             return str(uid)
     except ImportError:  # pragma: no cover
         pass
-    raise MedlabError(f"Unknown {what} {value!r}",
-                      fix="Write a UID (1.2.840.10008...) or a keyword such as CTImageStorage.")
+    raise MedlabError(
+        f"Unknown {what} {value!r}",
+        fix="Write a UID (1.2.840.10008...) or a keyword such as CTImageStorage.",
+    )
 
 
 @dataclass
@@ -98,22 +100,35 @@ class Conformance:
             uid = to_uid(key, "SOP class")
             roles = {str(r).upper() for r in spec.get("roles", ())}
             if not roles or not roles <= {"SCU", "SCP"}:
-                raise MedlabError(f"Roles of {key} must be SCU and/or SCP, not {spec.get('roles')!r}")
-            syntaxes = [to_uid(t, "transfer syntax") for t in spec.get("transfer_syntaxes", [IMPLICIT_LE])]
+                raise MedlabError(
+                    f"Roles of {key} must be SCU and/or SCP, not {spec.get('roles')!r}"
+                )
+            syntaxes = [
+                to_uid(t, "transfer syntax") for t in spec.get("transfer_syntaxes", [IMPLICIT_LE])
+            ]
             services[uid] = {
                 "roles": roles,
                 "transfer_syntaxes": syntaxes,
                 "query_keys": list(spec.get("query_keys", [])),
             }
-        return cls(str(data.get("name", "device")), str(data.get("aet", "")), services,
-                   list(data.get("notes", [])))
+        return cls(
+            str(data.get("name", "device")),
+            str(data.get("aet", "")),
+            services,
+            list(data.get("notes", [])),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "aet": self.aet, "notes": list(self.notes),
+            "name": self.name,
+            "aet": self.aet,
+            "notes": list(self.notes),
             "services": {
-                uid: {"roles": sorted(s["roles"]), "transfer_syntaxes": list(s["transfer_syntaxes"]),
-                      **({"query_keys": list(s["query_keys"])} if s.get("query_keys") else {})}
+                uid: {
+                    "roles": sorted(s["roles"]),
+                    "transfer_syntaxes": list(s["transfer_syntaxes"]),
+                    **({"query_keys": list(s["query_keys"])} if s.get("query_keys") else {}),
+                }
                 for uid, s in self.services.items()
             },
         }
@@ -155,20 +170,36 @@ def from_pacs(pacs: Any) -> Conformance:
     config = getattr(pacs, "config", pacs)
     uncompressed = list(UNCOMPRESSED[1:]) + [IMPLICIT_LE]
     services: dict[str, dict[str, Any]] = {
-        VERIFICATION: {"roles": {"SCP", "SCU"}, "transfer_syntaxes": uncompressed, "query_keys": []},
+        VERIFICATION: {
+            "roles": {"SCP", "SCU"},
+            "transfer_syntaxes": uncompressed,
+            "query_keys": [],
+        },
     }
     for cx in AllStoragePresentationContexts:
         # SCP for C-STORE from modalities; SCU when it sends C-MOVE/C-GET results.
         services[str(cx.abstract_syntax)] = {
-            "roles": {"SCP", "SCU"}, "transfer_syntaxes": storage_transfer_syntaxes(), "query_keys": []
+            "roles": {"SCP", "SCU"},
+            "transfer_syntaxes": storage_transfer_syntaxes(),
+            "query_keys": [],
         }
     for uid in (*QR_FIND, *QR_MOVE, *QR_GET):
-        services[uid] = {"roles": {"SCP"}, "transfer_syntaxes": uncompressed,
-                         "query_keys": sorted(KEYS) if uid in QR_FIND else []}
-    services[MWL_FIND] = {"roles": {"SCP"}, "transfer_syntaxes": uncompressed,
-                          "query_keys": sorted(set(WORKLIST_TOP) | set(WORKLIST_SPS))}
+        services[uid] = {
+            "roles": {"SCP"},
+            "transfer_syntaxes": uncompressed,
+            "query_keys": sorted(KEYS) if uid in QR_FIND else [],
+        }
+    services[MWL_FIND] = {
+        "roles": {"SCP"},
+        "transfer_syntaxes": uncompressed,
+        "query_keys": sorted(set(WORKLIST_TOP) | set(WORKLIST_SPS)),
+    }
     services[MPPS] = {"roles": {"SCP"}, "transfer_syntaxes": uncompressed, "query_keys": []}
-    services[STORAGE_COMMITMENT] = {"roles": {"SCP"}, "transfer_syntaxes": uncompressed, "query_keys": []}
+    services[STORAGE_COMMITMENT] = {
+        "roles": {"SCP"},
+        "transfer_syntaxes": uncompressed,
+        "query_keys": [],
+    }
     notes = [f"C-MOVE destinations: {', '.join(sorted(config.peers)) or 'none configured'}"]
     conf = Conformance("medlab PACS", config.aet, services, notes)
     conf.peers = dict(config.peers)  # type: ignore[attr-defined]
@@ -177,45 +208,89 @@ def from_pacs(pacs: Any) -> Conformance:
 
 def ct_modality() -> Conformance:
     """A described CT scanner, as its vendor's statement might list it (editable)."""
-    return Conformance.from_dict({
-        "name": "CT scanner", "aet": "CT01",
-        "services": {
-            "Verification": {"roles": ["SCU", "SCP"], "transfer_syntaxes": ["ImplicitVRLittleEndian"]},
-            "CTImageStorage": {"roles": ["SCU"],
-                               "transfer_syntaxes": ["JPEGLosslessSV1", "ExplicitVRLittleEndian",
-                                                     "ImplicitVRLittleEndian"]},
-            "GrayscaleSoftcopyPresentationStateStorage": {"roles": ["SCU"],
-                                                          "transfer_syntaxes": ["ExplicitVRLittleEndian"]},
-            "ModalityWorklistInformationFind": {
-                "roles": ["SCU"], "transfer_syntaxes": ["ExplicitVRLittleEndian"],
-                "query_keys": ["ScheduledStationAETitle", "ScheduledProcedureStepStartDate", "Modality",
-                               "PatientName", "PatientID", "AccessionNumber"]},
-            "ModalityPerformedProcedureStep": {"roles": ["SCU"],
-                                               "transfer_syntaxes": ["ImplicitVRLittleEndian"]},
-            "StorageCommitmentPushModel": {"roles": ["SCU"],
-                                           "transfer_syntaxes": ["ImplicitVRLittleEndian"]},
-        },
-    })
+    return Conformance.from_dict(
+        {
+            "name": "CT scanner",
+            "aet": "CT01",
+            "services": {
+                "Verification": {
+                    "roles": ["SCU", "SCP"],
+                    "transfer_syntaxes": ["ImplicitVRLittleEndian"],
+                },
+                "CTImageStorage": {
+                    "roles": ["SCU"],
+                    "transfer_syntaxes": [
+                        "JPEGLosslessSV1",
+                        "ExplicitVRLittleEndian",
+                        "ImplicitVRLittleEndian",
+                    ],
+                },
+                "GrayscaleSoftcopyPresentationStateStorage": {
+                    "roles": ["SCU"],
+                    "transfer_syntaxes": ["ExplicitVRLittleEndian"],
+                },
+                "ModalityWorklistInformationFind": {
+                    "roles": ["SCU"],
+                    "transfer_syntaxes": ["ExplicitVRLittleEndian"],
+                    "query_keys": [
+                        "ScheduledStationAETitle",
+                        "ScheduledProcedureStepStartDate",
+                        "Modality",
+                        "PatientName",
+                        "PatientID",
+                        "AccessionNumber",
+                    ],
+                },
+                "ModalityPerformedProcedureStep": {
+                    "roles": ["SCU"],
+                    "transfer_syntaxes": ["ImplicitVRLittleEndian"],
+                },
+                "StorageCommitmentPushModel": {
+                    "roles": ["SCU"],
+                    "transfer_syntaxes": ["ImplicitVRLittleEndian"],
+                },
+            },
+        }
+    )
 
 
 def viewer() -> Conformance:
     """A described diagnostic viewer workstation: queries and retrieves (editable)."""
-    return Conformance.from_dict({
-        "name": "Viewer", "aet": "VIEWER",
-        "services": {
-            "Verification": {"roles": ["SCU", "SCP"], "transfer_syntaxes": ["ImplicitVRLittleEndian"]},
-            "StudyRootQueryRetrieveInformationModelFind": {
-                "roles": ["SCU"], "transfer_syntaxes": ["ExplicitVRLittleEndian"],
-                "query_keys": ["PatientName", "PatientID", "StudyDate", "ModalitiesInStudy",
-                               "AccessionNumber"]},
-            "StudyRootQueryRetrieveInformationModelMove": {"roles": ["SCU"],
-                                                           "transfer_syntaxes": ["ExplicitVRLittleEndian"]},
-            "CTImageStorage": {"roles": ["SCP"],
-                               "transfer_syntaxes": ["JPEG2000Lossless", "ExplicitVRLittleEndian"]},
-            "MRImageStorage": {"roles": ["SCP"],
-                               "transfer_syntaxes": ["JPEG2000Lossless", "ExplicitVRLittleEndian"]},
-        },
-    })
+    return Conformance.from_dict(
+        {
+            "name": "Viewer",
+            "aet": "VIEWER",
+            "services": {
+                "Verification": {
+                    "roles": ["SCU", "SCP"],
+                    "transfer_syntaxes": ["ImplicitVRLittleEndian"],
+                },
+                "StudyRootQueryRetrieveInformationModelFind": {
+                    "roles": ["SCU"],
+                    "transfer_syntaxes": ["ExplicitVRLittleEndian"],
+                    "query_keys": [
+                        "PatientName",
+                        "PatientID",
+                        "StudyDate",
+                        "ModalitiesInStudy",
+                        "AccessionNumber",
+                    ],
+                },
+                "StudyRootQueryRetrieveInformationModelMove": {
+                    "roles": ["SCU"],
+                    "transfer_syntaxes": ["ExplicitVRLittleEndian"],
+                },
+                "CTImageStorage": {
+                    "roles": ["SCP"],
+                    "transfer_syntaxes": ["JPEG2000Lossless", "ExplicitVRLittleEndian"],
+                },
+                "MRImageStorage": {
+                    "roles": ["SCP"],
+                    "transfer_syntaxes": ["JPEG2000Lossless", "ExplicitVRLittleEndian"],
+                },
+            },
+        }
+    )
 
 
 WORKS, CAVEAT, FAILS = "works", "works, with a caveat", "will not work"
@@ -259,8 +334,10 @@ class Compatibility:
         return "not described"
 
     def __repr__(self) -> str:
-        head = (f"{self.a} <-> {self.b}: {len(self.works)} service(s) will work, "
-                f"{len(self.fails)} will not")
+        head = (
+            f"{self.a} <-> {self.b}: {len(self.works)} service(s) will work, "
+            f"{len(self.fails)} will not"
+        )
         return "\n".join([head, *(f"  {f}" for f in self.findings)])
 
     def _repr_html_(self) -> str:
@@ -271,15 +348,22 @@ class Compatibility:
             f"<td>{html.escape(f.why)}</td></tr>"
             for f in self.findings
         )
-        caption = html.escape(f"{self.a} <-> {self.b}: {len(self.works)} will work, {len(self.fails)} will not")
-        return (f'<table class="medlab-compat"><caption>{caption}</caption><thead><tr><th>service</th>'
-                f"<th>SCU &rarr; SCP</th><th>verdict</th><th>why</th></tr></thead><tbody>{rows}</tbody></table>")
+        caption = html.escape(
+            f"{self.a} <-> {self.b}: {len(self.works)} will work, {len(self.fails)} will not"
+        )
+        return (
+            f'<table class="medlab-compat"><caption>{caption}</caption><thead><tr><th>service</th>'
+            f"<th>SCU &rarr; SCP</th><th>verdict</th><th>why</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
 
 
 def _service_name(uid: str) -> str:
     name = uid_name(uid)
-    return (name.replace(" Information Model", "").replace(" SOP Class", "")
-            .replace("Query/Retrieve", "Q/R"))
+    return (
+        name.replace(" Information Model", "")
+        .replace(" SOP Class", "")
+        .replace("Query/Retrieve", "Q/R")
+    )
 
 
 def _check(scu: Conformance, scp: Conformance, uid: str) -> Finding:
@@ -289,39 +373,68 @@ def _check(scu: Conformance, scp: Conformance, uid: str) -> Finding:
         why = f"{scp.name} does not provide {name} as SCP"
         if p_spec is not None:
             why += " (it only lists the SCU role: both would want to ask, neither to answer)"
-        return Finding(name, scu.name, scp.name, FAILS, why + ": the context would be rejected "
-                       "(abstract-syntax-not-supported).")
+        return Finding(
+            name,
+            scu.name,
+            scp.name,
+            FAILS,
+            why + ": the context would be rejected (abstract-syntax-not-supported).",
+        )
     common = [t for t in s_spec["transfer_syntaxes"] if t in p_spec["transfer_syntaxes"]]
     if not common:
-        return Finding(name, scu.name, scp.name, FAILS,
-                       "no transfer syntax in common (" + ", ".join(_ts_short(t) for t in s_spec["transfer_syntaxes"])
-                       + " offered; " + ", ".join(_ts_short(t) for t in p_spec["transfer_syntaxes"][:4])
-                       + " accepted): transfer-syntaxes-not-supported.")
+        return Finding(
+            name,
+            scu.name,
+            scp.name,
+            FAILS,
+            "no transfer syntax in common ("
+            + ", ".join(_ts_short(t) for t in s_spec["transfer_syntaxes"])
+            + " offered; "
+            + ", ".join(_ts_short(t) for t in p_spec["transfer_syntaxes"][:4])
+            + " accepted): transfer-syntaxes-not-supported.",
+        )
     caveats = []
     offered_compressed = [t for t in s_spec["transfer_syntaxes"] if t not in UNCOMPRESSED]
     if _is_storage(uid) and offered_compressed and all(t in UNCOMPRESSED for t in common):
-        caveats.append(f"none of its compressed syntaxes ({', '.join(map(_ts_short, offered_compressed))}) "
-                       f"is accepted, so images must travel uncompressed ({_ts_short(common[0])}): "
-                       "bigger transfers, and a lossy-compressed image cannot be sent as it is")
+        caveats.append(
+            f"none of its compressed syntaxes ({', '.join(map(_ts_short, offered_compressed))}) "
+            f"is accepted, so images must travel uncompressed ({_ts_short(common[0])}): "
+            "bigger transfers, and a lossy-compressed image cannot be sent as it is"
+        )
     wanted = [k for k in s_spec.get("query_keys", []) if k not in p_spec.get("query_keys", [])]
     if wanted and p_spec.get("query_keys"):
-        caveats.append("keys not supported by the SCP (returned empty or ignored): " + ", ".join(wanted))
+        caveats.append(
+            "keys not supported by the SCP (returned empty or ignored): " + ", ".join(wanted)
+        )
     if uid in QR_MOVE:
         peers = getattr(scp, "peers", None)
         if peers is not None and scu.aet not in peers:
-            return Finding(name, scu.name, scp.name, FAILS,
-                           f"{scu.aet or scu.name} is not a configured move destination of {scp.name}: "
-                           "C-MOVE would answer 0xA801 (add its AE title, host and port).")
+            return Finding(
+                name,
+                scu.name,
+                scp.name,
+                FAILS,
+                f"{scu.aet or scu.name} is not a configured move destination of {scp.name}: "
+                "C-MOVE would answer 0xA801 (add its AE title, host and port).",
+            )
         if peers is None:
-            caveats.append(f"{scu.aet or scu.name} must be configured in {scp.name} as a move destination "
-                           "(AE title, host, port)")
-        caveats.append(f"{scu.aet or scu.name} must accept the new association {scp.name} opens, "
-                       "as Storage SCP")
+            caveats.append(
+                f"{scu.aet or scu.name} must be configured in {scp.name} as a move destination "
+                "(AE title, host, port)"
+            )
+        caveats.append(
+            f"{scu.aet or scu.name} must accept the new association {scp.name} opens, "
+            "as Storage SCP"
+        )
     if uid in QR_GET:
-        caveats.append("the SCU must take the Storage SCP role (role selection) for each SOP class it retrieves")
+        caveats.append(
+            "the SCU must take the Storage SCP role (role selection) for each SOP class it retrieves"
+        )
     if uid == STORAGE_COMMITMENT:
-        caveats.append("the result (N-EVENT-REPORT) may come on a new association: the modality must then "
-                       "accept it from the archive")
+        caveats.append(
+            "the result (N-EVENT-REPORT) may come on a new association: the modality must then "
+            "accept it from the archive"
+        )
     if uid == MPPS:
         caveats.append("MPPS is only useful if the RIS/PACS acts on it (progress, billing, dose)")
     if caveats:
@@ -353,11 +466,16 @@ def compatible(a: Conformance | dict, b: Conformance | dict) -> Compatibility:
                 findings.append(_check(b, a, uid))
             elif "SCU" not in roles:
                 name = _service_name(uid)
-                findings.append(Finding(
-                    name, b.name, a.name, FAILS,
-                    f"{a.name} only answers {name} (SCP) and {b.name} never asks (no SCU role): "
-                    "neither side will start this conversation.",
-                ))
+                findings.append(
+                    Finding(
+                        name,
+                        b.name,
+                        a.name,
+                        FAILS,
+                        f"{a.name} only answers {name} (SCP) and {b.name} never asks (no SCU role): "
+                        "neither side will start this conversation.",
+                    )
+                )
     order = {WORKS: 1, CAVEAT: 1, FAILS: 0}
     findings.sort(key=lambda f: (order[f.verdict], f.scu != a.name, f.service))
     return Compatibility(a.name, b.name, findings)
@@ -367,5 +485,13 @@ def _is_storage(uid: str) -> bool:
     return uid.startswith("1.2.840.10008.5.1.4.1.1.")
 
 
-__all__ = ["Compatibility", "Conformance", "Finding", "compatible", "ct_modality", "from_pacs", "to_uid",
-           "viewer"]
+__all__ = [
+    "Compatibility",
+    "Conformance",
+    "Finding",
+    "compatible",
+    "ct_modality",
+    "from_pacs",
+    "to_uid",
+    "viewer",
+]

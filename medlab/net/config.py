@@ -138,7 +138,9 @@ class PACSConfig:
             check_aet(k, "Peer AE title"): (str(v[0]), int(v[1])) for k, v in self.peers.items()
         }
         if self.log not in {"all", "associations", "none"}:
-            raise MedlabError(f"Unknown log setting {self.log!r}", fix="Use all, associations or none.")
+            raise MedlabError(
+                f"Unknown log setting {self.log!r}", fix="Use all, associations or none."
+            )
 
     @classmethod
     def from_toml(cls, path: str | Path) -> PACSConfig:
@@ -157,7 +159,9 @@ class PACSConfig:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as err:
-            raise MedlabError(f"Cannot read the PACS configuration: {err}", where=str(path)) from None
+            raise MedlabError(
+                f"Cannot read the PACS configuration: {err}", where=str(path)
+            ) from None
         return cls.from_dict(data, where=str(path))
 
     @classmethod

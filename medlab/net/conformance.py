@@ -61,7 +61,9 @@ def conformance_statement(config: PACSConfig) -> str:
         for uid in uids:
             lines.append(f"     {uid:<32} {uid_name(uid)}")
     storage = sorted(cx.abstract_syntax for cx in AllStoragePresentationContexts)
-    lines.append(f"   Storage (SCP: C-STORE; SCU for C-MOVE/C-GET sub-operations): {len(storage)} SOP classes")
+    lines.append(
+        f"   Storage (SCP: C-STORE; SCU for C-MOVE/C-GET sub-operations): {len(storage)} SOP classes"
+    )
     for uid in storage:
         lines.append(f"     {uid:<32} {uid_name(uid)}")
     lines += [

@@ -83,7 +83,9 @@ class SequenceDiagram:
             assocs = len({r.assoc for r in rows})
             messages = sum(r.count for r in rows if r.kind != "transport")
             head = f"{title}: " if title else ""
-            parts.append(f"{head}{' / '.join(people)} - {messages} message(s), {assocs} association(s)")
+            parts.append(
+                f"{head}{' / '.join(people)} - {messages} message(s), {assocs} association(s)"
+            )
         return "SequenceDiagram(" + "; ".join(parts) + ")"
 
     def _repr_png_(self) -> bytes:
@@ -158,7 +160,10 @@ def _merge_orphans(events: list[ev.PacsEvent]) -> list[ev.PacsEvent]:
                 break
     if not renumber:
         return events
-    out = [dataclasses.replace(e, assoc=renumber[e.assoc]) if e.assoc in renumber else e for e in events]
+    out = [
+        dataclasses.replace(e, assoc=renumber[e.assoc]) if e.assoc in renumber else e
+        for e in events
+    ]
     for m in set(renumber.values()):
         idx = [i for i, e in enumerate(out) if e.assoc == m]
         op = next((i for i in idx if out[i].message == "TCP-OPEN"), None)
@@ -184,7 +189,8 @@ def _fill_unknown(events: list[ev.PacsEvent]) -> list[ev.PacsEvent]:
         name = names.get(e.assoc)
         if name and "?" in (e.sender, e.receiver):
             e = dataclasses.replace(
-                e, sender=name if e.sender == "?" else e.sender,
+                e,
+                sender=name if e.sender == "?" else e.sender,
                 receiver=name if e.receiver == "?" else e.receiver,
             )
         out.append(e)
@@ -195,13 +201,22 @@ def _row(e: ev.PacsEvent) -> Row:
     if isinstance(e, ev.Transport):
         return Row(e.assoc, e.message, e.sender, e.receiver, "", "transport")
     if isinstance(e, ev.AssociationRequest):
-        return Row(e.assoc, e.message, e.sender, e.receiver, f"{len(e.contexts)} context(s) proposed", "pdu")
+        return Row(
+            e.assoc,
+            e.message,
+            e.sender,
+            e.receiver,
+            f"{len(e.contexts)} context(s) proposed",
+            "pdu",
+        )
     if isinstance(e, ev.AssociationAccept):
         label = f"{len(e.accepted)} accepted"
         if e.rejected:
             reasons = sorted({c.result for c in e.rejected})
             label += f", {len(e.rejected)} rejected ({', '.join(reasons)})"
-        return Row(e.assoc, e.message, e.sender, e.receiver, label, "pdu" if not e.rejected else "failure")
+        return Row(
+            e.assoc, e.message, e.sender, e.receiver, label, "pdu" if not e.rejected else "failure"
+        )
     if isinstance(e, ev.AssociationReject):
         return Row(e.assoc, e.message, e.sender, e.receiver, e.reason, "failure")
     if isinstance(e, ev.Abort):
@@ -213,9 +228,19 @@ def _row(e: ev.PacsEvent) -> Row:
             label = ev.status_text(e.status)
             if e.info and not e.info.startswith("remaining="):
                 label += f" {e.info}"
-            failed = e.status not in (0x0000, 0xFF00, 0xFF01, 0xFE00) and not 0xB000 <= e.status <= 0xBFFF
-            return Row(e.assoc, e.message, e.sender, e.receiver, label, "failure" if failed else "dimse",
-                       status=e.status)
+            failed = (
+                e.status not in (0x0000, 0xFF00, 0xFF01, 0xFE00)
+                and not 0xB000 <= e.status <= 0xBFFF
+            )
+            return Row(
+                e.assoc,
+                e.message,
+                e.sender,
+                e.receiver,
+                label,
+                "failure" if failed else "dimse",
+                status=e.status,
+            )
         label = e.info or _short_name(e.sop_class)
         return Row(e.assoc, e.message, e.sender, e.receiver, label, "dimse")
     if isinstance(e, ev.Release):
@@ -269,8 +294,13 @@ def _participants(rows: list[Row], order: Sequence[str] | None) -> list[str]:
     return people
 
 
-def _prepare(events: Sequence[ev.PacsEvent], transport: bool, collapse: bool,
-             assoc: int | Sequence[int] | None, dimse_only: bool = False) -> list[Row]:
+def _prepare(
+    events: Sequence[ev.PacsEvent],
+    transport: bool,
+    collapse: bool,
+    assoc: int | Sequence[int] | None,
+    dimse_only: bool = False,
+) -> list[Row]:
     evs = _fill_unknown(_merge_orphans(list(events)))
     if assoc is not None:
         wanted = {assoc} if isinstance(assoc, int) else set(assoc)
@@ -290,8 +320,16 @@ def _draw(ax: Any, rows: list[Row], people: list[str], title: str) -> None:
     ax.set_axis_off()
     for p, x in xs.items():
         ax.plot([x, x], [-0.5, n], color="0.6", lw=1, zorder=1)
-        ax.text(x, -0.8, p, ha="center", va="center", fontsize=8, weight="bold",
-                bbox={"boxstyle": "round,pad=0.25", "fc": "0.93", "ec": "0.5"})
+        ax.text(
+            x,
+            -0.8,
+            p,
+            ha="center",
+            va="center",
+            fontsize=8,
+            weight="bold",
+            bbox={"boxstyle": "round,pad=0.25", "fc": "0.93", "ec": "0.5"},
+        )
     for y, r in enumerate(rows, start=0):
         y = y + 0.35
         x0, x1 = xs[r.sender], xs[r.receiver]
@@ -305,13 +343,32 @@ def _draw(ax: Any, rows: list[Row], people: list[str], title: str) -> None:
         if x0 == x1:  # a note about one side (e.g. a timeout seen by the caller)
             ax.text(x0 + 0.05, y, text, fontsize=6.5, color=colour, va="center")
             continue
-        ax.annotate("", xy=(x1, y), xytext=(x0, y),
-                    arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.2 + 0.3 * (r.count > 1),
-                                "linestyle": style, "shrinkA": 0, "shrinkB": 0}, zorder=3)
+        ax.annotate(
+            "",
+            xy=(x1, y),
+            xytext=(x0, y),
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": colour,
+                "lw": 1.2 + 0.3 * (r.count > 1),
+                "linestyle": style,
+                "shrinkA": 0,
+                "shrinkB": 0,
+            },
+            zorder=3,
+        )
         if r.message == "NO-CONNECTION":
             ax.plot([x1 - 0.05 * (1 if x1 > x0 else -1)], [y], "x", color=colour, ms=8, mew=2)
-        ax.text((x0 + x1) / 2, y - 0.12, text, ha="center", va="bottom", fontsize=6.5, color=colour,
-                clip_on=False)
+        ax.text(
+            (x0 + x1) / 2,
+            y - 0.12,
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            color=colour,
+            clip_on=False,
+        )
     if title:
         ax.set_title(title, fontsize=9)
 
@@ -382,4 +439,12 @@ def side_by_side(
     return SequenceDiagram(panels, fig)
 
 
-__all__ = ["Row", "SequenceDiagram", "events_of", "fold", "sequence_diagram", "side_by_side", "transcript"]
+__all__ = [
+    "Row",
+    "SequenceDiagram",
+    "events_of",
+    "fold",
+    "sequence_diagram",
+    "side_by_side",
+    "transcript",
+]

@@ -58,8 +58,10 @@ class Explanation:
 
     def _repr_html_(self) -> str:
         colour = "#2e7d32" if self.ok else "#b71c1c"
-        parts = [f'<div class="medlab-explain" style="border-left:4px solid {colour};padding-left:8px">'
-                 f"<b>{html.escape(self.what)}</b>"]
+        parts = [
+            f'<div class="medlab-explain" style="border-left:4px solid {colour};padding-left:8px">'
+            f"<b>{html.escape(self.what)}</b>"
+        ]
         for label, text in (("Why", self.why), ("Try", self.fix), ("See", self.reference)):
             if text:
                 parts.append(f"<br><i>{label}:</i> {html.escape(text)}")
@@ -83,28 +85,43 @@ _REJECT_WHY = {
     ),
     "temporary-congestion": ("The server is temporarily overloaded.", "Try again later."),
     "application-context-name-not-supported": (
-        "The request did not use the DICOM application context.", "Check the client software."
+        "The request did not use the DICOM application context.",
+        "Check the client software.",
     ),
     "protocol-version-not-supported": (
-        "The server does not speak this version of the upper-layer protocol.", "Check both devices."
+        "The server does not speak this version of the upper-layer protocol.",
+        "Check both devices.",
     ),
 }
 
 _STATUS_WHY = {
-    0xA801: ("The archive does not know the Move Destination AE title, so it has no host and "
-             "port to open the new association to.",
-             "Register the destination (AE title, host, port) in the archive's list of peers."),
-    0xA700: ("The archive ran out of resources (disk, memory).", "Free space or ask the administrator."),
-    0xA900: ("The data set does not match the SOP class of the request.",
-             "Send the object with the SOP class written in it."),
-    0xC000: ("The archive could not process the request (invalid data or identifier).",
-             "Check the identifiers and UIDs you sent."),
+    0xA801: (
+        "The archive does not know the Move Destination AE title, so it has no host and "
+        "port to open the new association to.",
+        "Register the destination (AE title, host, port) in the archive's list of peers.",
+    ),
+    0xA700: (
+        "The archive ran out of resources (disk, memory).",
+        "Free space or ask the administrator.",
+    ),
+    0xA900: (
+        "The data set does not match the SOP class of the request.",
+        "Send the object with the SOP class written in it.",
+    ),
+    0xC000: (
+        "The archive could not process the request (invalid data or identifier).",
+        "Check the identifiers and UIDs you sent.",
+    ),
     0x0122: ("The SOP class is not supported by this SCP.", "Use a service the peer offers."),
     0x0106: ("An attribute has a value the SCP refuses.", "Read the Error Comment for which one."),
-    0x0110: ("The SCP failed to process the request (e.g. an MPPS already COMPLETED).",
-             "Read the Error Comment."),
-    0x0112: ("No such SOP instance (e.g. an MPPS UID the archive never created).",
-             "Use the UID from the N-CREATE."),
+    0x0110: (
+        "The SCP failed to process the request (e.g. an MPPS already COMPLETED).",
+        "Read the Error Comment.",
+    ),
+    0x0112: (
+        "No such SOP instance (e.g. an MPPS UID the archive never created).",
+        "Use the UID from the N-CREATE.",
+    ),
     0xFE00: ("The operation was cancelled (C-CANCEL).", ""),
 }
 
@@ -123,7 +140,8 @@ def explain(thing: Any) -> Explanation:
         if "Status" in thing:
             return _explain_status(int(thing.Status), str(thing.get("ErrorComment", "") or ""))
         return Explanation(
-            "no-response", "No response: the status is empty",
+            "no-response",
+            "No response: the status is empty",
             "The peer never answered within the DIMSE timeout, or the association was aborted.",
             "Check that the association is still established; raise dimse_timeout for slow servers.",
             "PS3.7 §9.1 (DIMSE-C responses)",
@@ -132,8 +150,11 @@ def explain(thing: Any) -> Explanation:
         return _explain_association(thing)
     if hasattr(thing, "events") and isinstance(thing.events, list):
         return _explain_events(thing.events)
-    return Explanation("unknown", f"Cannot explain a {type(thing).__name__}",
-                       fix="Pass the Association, the exception, a status or recorded events.")
+    return Explanation(
+        "unknown",
+        f"Cannot explain a {type(thing).__name__}",
+        fix="Pass the Association, the exception, a status or recorded events.",
+    )
 
 
 def _recorder_events(assoc: Any) -> list[ev.PacsEvent] | None:
@@ -154,14 +175,18 @@ def _recorder_events(assoc: Any) -> list[ev.PacsEvent] | None:
 
 
 def _explain_association(assoc: Any) -> Explanation:
-    if assoc.is_established or (not assoc.is_rejected and not assoc.is_aborted and assoc.accepted_contexts):
+    if assoc.is_established or (
+        not assoc.is_rejected and not assoc.is_aborted and assoc.accepted_contexts
+    ):
         return _explain_contexts(assoc)
     if assoc.is_rejected:
         prim = assoc.acceptor.primitive
         from medlab.net.scu import REJECT_REASON, REJECT_RESULT, REJECT_SOURCE
 
         source = int(getattr(prim, "result_source", 0) or 0)
-        reason = REJECT_REASON.get((source, int(getattr(prim, "diagnostic", 0) or 0)), "unknown reason")
+        reason = REJECT_REASON.get(
+            (source, int(getattr(prim, "diagnostic", 0) or 0)), "unknown reason"
+        )
         result = REJECT_RESULT.get(int(getattr(prim, "result", 0) or 0), "rejected")
         return _reject(result, REJECT_SOURCE.get(source, "?"), reason, str(assoc.acceptor.ae_title))
     if list(getattr(assoc, "rejected_contexts", []) or []):
@@ -187,7 +212,9 @@ def _reject(result: str, source: str, reason: str, called: str) -> Explanation:
     return Explanation(
         "association-rejected",
         f"Association rejected (A-ASSOCIATE-RJ, {result}, {source}): {reason}",
-        why, fix, "PS3.8 §9.3.4 (A-ASSOCIATE-RJ PDU), §7.1 (A-ASSOCIATE: calling and called AE titles)",
+        why,
+        fix,
+        "PS3.8 §9.3.4 (A-ASSOCIATE-RJ PDU), §7.1 (A-ASSOCIATE: calling and called AE titles)",
     )
 
 
@@ -195,10 +222,18 @@ def _explain_contexts(assoc: Any) -> Explanation:
     rejected = list(getattr(assoc, "rejected_contexts", []) or [])
     accepted = list(assoc.accepted_contexts or [])
     if not rejected:
-        return Explanation("ok", f"Association established: all {len(accepted)} presentation context(s) accepted")
+        return Explanation(
+            "ok", f"Association established: all {len(accepted)} presentation context(s) accepted"
+        )
     return _contexts_explanation(
-        [(cx.context_id, str(cx.abstract_syntax), ev.CONTEXT_RESULTS.get(cx.result, str(cx.result)))
-         for cx in rejected],
+        [
+            (
+                cx.context_id,
+                str(cx.abstract_syntax),
+                ev.CONTEXT_RESULTS.get(cx.result, str(cx.result)),
+            )
+            for cx in rejected
+        ],
         len(accepted),
     )
 
@@ -209,16 +244,21 @@ def _contexts_explanation(rejected: list[tuple[int, str, str]], accepted: int) -
         name = ev.uid_name(abstract) if abstract else f"context {cid}"
         parts.append(f"{name}: {result}")
         if result == "abstract-syntax-not-supported":
-            fixes.add("the peer does not offer that SOP class at all: no transfer syntax will help; "
-                      "check its conformance statement")
+            fixes.add(
+                "the peer does not offer that SOP class at all: no transfer syntax will help; "
+                "check its conformance statement"
+            )
         elif result == "transfer-syntaxes-not-supported":
-            fixes.add("the peer offers the SOP class but none of the proposed transfer syntaxes: "
-                      "also propose Explicit or Implicit VR Little Endian (or decompress)")
+            fixes.add(
+                "the peer offers the SOP class but none of the proposed transfer syntaxes: "
+                "also propose Explicit or Implicit VR Little Endian (or decompress)"
+            )
         else:
             fixes.add("the peer declined this context")
     return Explanation(
         "context-rejected",
-        f"{len(rejected)} presentation context(s) rejected, {accepted} accepted: " + "; ".join(parts),
+        f"{len(rejected)} presentation context(s) rejected, {accepted} accepted: "
+        + "; ".join(parts),
         "The association is up, but a request for a rejected context cannot be sent: a context is "
         "the agreement 'this SOP class, in this transfer syntax'.",
         _sentence("; ".join(sorted(fixes))),
@@ -249,9 +289,13 @@ def _explain_exception(err: BaseException) -> Explanation:
             "PS3.8 §9.3.3.2, PS3.7 Annex D",
         )
     if isinstance(err, RuntimeError) and "association" in text.lower():
-        return Explanation("not-established", "The association is not established",
-                           "A request needs an established association.",
-                           "Check assoc.is_established after ae.associate(...).", "PS3.8 §7.1")
+        return Explanation(
+            "not-established",
+            "The association is not established",
+            "A request needs an established association.",
+            "Check assoc.is_established after ae.associate(...).",
+            "PS3.8 §7.1",
+        )
     if isinstance(err, MedlabError):
         return Explanation("error", err.what, fix=err.fix or "", reference=err.where or "")
     return Explanation("error", f"{type(err).__name__}: {text}")
@@ -297,15 +341,22 @@ def _explain_events(events: list[ev.PacsEvent]) -> Explanation:
             [(c.id, c.abstract_syntax, c.result) for c in last.rejected], len(last.accepted)
         )
     if any(isinstance(e, ev.Abort) for e in events):
-        return Explanation("aborted", "The association was aborted",
-                           "One side (or the network layer) stopped the conversation without release.",
-                           "Look at the last messages before the A-ABORT.", "PS3.8 §9.3.8")
+        return Explanation(
+            "aborted",
+            "The association was aborted",
+            "One side (or the network layer) stopped the conversation without release.",
+            "Look at the last messages before the A-ABORT.",
+            "PS3.8 §9.3.8",
+        )
     return Explanation("ok", "Nothing went wrong in these events")
 
 
 def _is_failure(status: int) -> bool:
-    return status not in (0x0000, 0xFF00, 0xFF01, 0xFE00) and not 0xB000 <= status <= 0xBFFF \
+    return (
+        status not in (0x0000, 0xFF00, 0xFF01, 0xFE00)
+        and not 0xB000 <= status <= 0xBFFF
         and status != 0x0001
+    )
 
 
 def _explain_status(status: int, comment: str = "") -> Explanation:
@@ -313,13 +364,18 @@ def _explain_status(status: int, comment: str = "") -> Explanation:
     if status == 0x0000:
         return Explanation("ok", f"{text}: the request succeeded")
     if status in (0xFF00, 0xFF01):
-        return Explanation("ok", f"{text}: one match (more may follow), PS3.4 C.4.1.1.4",
-                           reference="PS3.4 C.4.1.1.4")
+        return Explanation(
+            "ok",
+            f"{text}: one match (more may follow), PS3.4 C.4.1.1.4",
+            reference="PS3.4 C.4.1.1.4",
+        )
     why, fix = _STATUS_WHY.get(status, ("", "Look the status up in PS3.4 for this service."))
     if comment:
         why = f"{why} Error Comment: {comment!r}".strip()
     kind = "warning" if 0xB000 <= status <= 0xBFFF or status == 0x0001 else "failure"
-    return Explanation(kind, f"Status {text}", why, fix, "PS3.7 Annex C (status encoding), PS3.4 (per service)")
+    return Explanation(
+        kind, f"Status {text}", why, fix, "PS3.7 Annex C (status encoding), PS3.4 (per service)"
+    )
 
 
 __all__ = ["Explanation", "explain"]

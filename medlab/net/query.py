@@ -92,7 +92,12 @@ _ORDER = {
     "IMAGE": "instance_number, sop_uid",
 }
 _WILDCARD_VRS = {"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UR", "UT"}
-_IGNORED = {"QueryRetrieveLevel", "SpecificCharacterSet", "RetrieveAETitle", "TimezoneOffsetFromUTC"}
+_IGNORED = {
+    "QueryRetrieveLevel",
+    "SpecificCharacterSet",
+    "RetrieveAETitle",
+    "TimezoneOffsetFromUTC",
+}
 
 
 class QueryError(Exception):
@@ -222,9 +227,7 @@ def find(store: Store, model: str, identifier: Dataset, retrieve_aet: str = "") 
         if keyword == "ModalitiesInStudy":
             mods = _values(elem.value)
             if mods and mods != ["*"]:
-                having.append(
-                    "(" + " OR ".join("SUM(modality = ?) > 0" for _ in mods) + ")"
-                )
+                having.append("(" + " OR ".join("SUM(modality = ?) > 0" for _ in mods) + ")")
                 having_params.extend(mods)
             continue
         if keyword in COMPUTED:
@@ -291,7 +294,8 @@ def instances_for(store: Store, model: str, identifier: Dataset) -> list[tuple[s
     level = str(identifier.get("QueryRetrieveLevel", "") or "").strip().upper()
     if level not in UNIQUE_KEY or (model == "STUDY" and level == "PATIENT"):
         raise QueryError(
-            0xA900, f"Query/Retrieve Level {level!r} is not valid for the {model.title()} Root model"
+            0xA900,
+            f"Query/Retrieve Level {level!r} is not valid for the {model.title()} Root model",
         )
     where: list[str] = []
     params: list[Any] = []

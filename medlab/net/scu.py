@@ -64,15 +64,40 @@ RECEIVE_SOP_CLASSES = (
 #: Return keys asked for by default at each Query/Retrieve level (the required and
 #: unique keys of PS3.4 C.6.1.1 / C.6.2.1, plus a few the lessons show).
 RETURN_KEYS = {
-    "PATIENT": ("PatientName", "PatientID", "PatientBirthDate", "PatientSex",
-                "NumberOfPatientRelatedStudies"),
-    "STUDY": ("StudyDate", "StudyTime", "AccessionNumber", "StudyID", "StudyInstanceUID",
-              "PatientName", "PatientID", "StudyDescription", "ModalitiesInStudy",
-              "NumberOfStudyRelatedInstances"),
-    "SERIES": ("StudyInstanceUID", "SeriesInstanceUID", "Modality", "SeriesNumber",
-               "SeriesDescription", "NumberOfSeriesRelatedInstances"),
-    "IMAGE": ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID",
-              "InstanceNumber"),
+    "PATIENT": (
+        "PatientName",
+        "PatientID",
+        "PatientBirthDate",
+        "PatientSex",
+        "NumberOfPatientRelatedStudies",
+    ),
+    "STUDY": (
+        "StudyDate",
+        "StudyTime",
+        "AccessionNumber",
+        "StudyID",
+        "StudyInstanceUID",
+        "PatientName",
+        "PatientID",
+        "StudyDescription",
+        "ModalitiesInStudy",
+        "NumberOfStudyRelatedInstances",
+    ),
+    "SERIES": (
+        "StudyInstanceUID",
+        "SeriesInstanceUID",
+        "Modality",
+        "SeriesNumber",
+        "SeriesDescription",
+        "NumberOfSeriesRelatedInstances",
+    ),
+    "IMAGE": (
+        "StudyInstanceUID",
+        "SeriesInstanceUID",
+        "SOPInstanceUID",
+        "SOPClassUID",
+        "InstanceNumber",
+    ),
 }
 
 
@@ -143,8 +168,14 @@ class Recorder:
                 else:
                     remote, peer = "?", ""
                 state = {
-                    "n": self._count, "local": local, "remote": remote, "peer": peer,
-                    "proposed": {}, "opened": False, "pending": [], "answered": False,
+                    "n": self._count,
+                    "local": local,
+                    "remote": remote,
+                    "peer": peer,
+                    "proposed": {},
+                    "opened": False,
+                    "pending": [],
+                    "answered": False,
                     "requestor": assoc.is_requestor,
                 }
                 self._assocs[id(assoc)] = state
@@ -153,7 +184,11 @@ class Recorder:
     def _emit(self, state: dict[str, Any], record: ev.PacsEvent) -> None:
         if state["opened"] or not state["requestor"]:
             last = self.events[-1] if self.events else None
-            if isinstance(last, ev.Transport) and last.message == "TCP-CLOSE" and last.assoc == record.assoc:
+            if (
+                isinstance(last, ev.Transport)
+                and last.message == "TCP-CLOSE"
+                and last.assoc == record.assoc
+            ):
                 # pynetdicom reports the A-RELEASE-RP after the socket closed: keep wire order.
                 self.events.insert(len(self.events) - 1, record)
             else:
@@ -169,7 +204,9 @@ class Recorder:
         state = self._state(event.assoc)
         state["opened"] = True
         sender, receiver = self._direction(state, state["requestor"])
-        self.events.append(ev.Transport(state["n"], "TCP-OPEN", sender, receiver, time.time(), state["peer"]))
+        self.events.append(
+            ev.Transport(state["n"], "TCP-OPEN", sender, receiver, time.time(), state["peer"])
+        )
         self.events.extend(state["pending"])
         state["pending"].clear()
 
@@ -178,20 +215,36 @@ class Recorder:
         if not state["opened"]:
             return
         sender, receiver = self._direction(state, state["requestor"])
-        self.events.append(ev.Transport(state["n"], "TCP-CLOSE", sender, receiver, time.time(), state["peer"]))
+        self.events.append(
+            ev.Transport(state["n"], "TCP-CLOSE", sender, receiver, time.time(), state["peer"])
+        )
 
     def _on_aborted(self, event: Any) -> None:
         state = self._state(event.assoc)
         if not state["opened"]:
             state["pending"].clear()
             self.events.append(
-                ev.Note(state["n"], "NO-CONNECTION", state["local"], state["remote"], time.time(),
-                        state["peer"], "connection refused: nobody is listening on that port")
+                ev.Note(
+                    state["n"],
+                    "NO-CONNECTION",
+                    state["local"],
+                    state["remote"],
+                    time.time(),
+                    state["peer"],
+                    "connection refused: nobody is listening on that port",
+                )
             )
         elif state["requestor"] and not state["answered"]:
             self.events.append(
-                ev.Note(state["n"], "TIMEOUT", state["local"], state["remote"], time.time(), state["peer"],
-                        "no answer to the A-ASSOCIATE-RQ within the ACSE timeout")
+                ev.Note(
+                    state["n"],
+                    "TIMEOUT",
+                    state["local"],
+                    state["remote"],
+                    time.time(),
+                    state["peer"],
+                    "no answer to the A-ASSOCIATE-RQ within the ACSE timeout",
+                )
             )
 
     def _on_acse_sent(self, event: Any) -> None:
@@ -218,36 +271,79 @@ class Recorder:
                 for cx in prim.presentation_context_definition_list:
                     syntaxes = tuple(str(t) for t in cx.transfer_syntax)
                     state["proposed"][cx.context_id] = str(cx.abstract_syntax)
-                    contexts.append(ev.ContextRecord(cx.context_id, str(cx.abstract_syntax), syntaxes))
+                    contexts.append(
+                        ev.ContextRecord(cx.context_id, str(cx.abstract_syntax), syntaxes)
+                    )
                 s, r = self._direction(state, sent)
-                self._emit(state, ev.AssociationRequest(
-                    n, "A-ASSOCIATE-RQ", s, r, now, peer, tuple(contexts), int(prim.maximum_length_received or 0)))
+                self._emit(
+                    state,
+                    ev.AssociationRequest(
+                        n,
+                        "A-ASSOCIATE-RQ",
+                        s,
+                        r,
+                        now,
+                        peer,
+                        tuple(contexts),
+                        int(prim.maximum_length_received or 0),
+                    ),
+                )
             elif prim.result == 0:
                 state["answered"] = True
                 contexts = []
                 for cx in prim.presentation_context_definition_results_list:
-                    chosen = str(cx.transfer_syntax[0]) if cx.result == 0 and cx.transfer_syntax else ""
-                    contexts.append(ev.ContextRecord(
-                        cx.context_id, state["proposed"].get(cx.context_id, ""), (),
-                        ev.CONTEXT_RESULTS.get(cx.result, str(cx.result)), chosen))
+                    chosen = (
+                        str(cx.transfer_syntax[0]) if cx.result == 0 and cx.transfer_syntax else ""
+                    )
+                    contexts.append(
+                        ev.ContextRecord(
+                            cx.context_id,
+                            state["proposed"].get(cx.context_id, ""),
+                            (),
+                            ev.CONTEXT_RESULTS.get(cx.result, str(cx.result)),
+                            chosen,
+                        )
+                    )
                 s, r = self._direction(state, sent)
-                self._emit(state, ev.AssociationAccept(n, "A-ASSOCIATE-AC", s, r, now, peer, tuple(contexts)))
+                self._emit(
+                    state,
+                    ev.AssociationAccept(n, "A-ASSOCIATE-AC", s, r, now, peer, tuple(contexts)),
+                )
             else:
                 state["answered"] = True
                 s, r = self._direction(state, sent)
                 source = int(prim.result_source or 0)
-                self._emit(state, ev.AssociationReject(
-                    n, "A-ASSOCIATE-RJ", s, r, now, peer,
-                    REJECT_RESULT.get(int(prim.result), str(prim.result)),
-                    REJECT_SOURCE.get(source, str(source)),
-                    REJECT_REASON.get((source, int(prim.diagnostic or 0)), str(prim.diagnostic))))
+                self._emit(
+                    state,
+                    ev.AssociationReject(
+                        n,
+                        "A-ASSOCIATE-RJ",
+                        s,
+                        r,
+                        now,
+                        peer,
+                        REJECT_RESULT.get(int(prim.result), str(prim.result)),
+                        REJECT_SOURCE.get(source, str(source)),
+                        REJECT_REASON.get(
+                            (source, int(prim.diagnostic or 0)), str(prim.diagnostic)
+                        ),
+                    ),
+                )
         elif isinstance(prim, A_RELEASE):
             s, r = self._direction(state, sent)
-            self._emit(state, ev.Release(n, "A-RELEASE-RQ" if prim.result is None else "A-RELEASE-RP",
-                                         s, r, now, peer))
+            self._emit(
+                state,
+                ev.Release(
+                    n, "A-RELEASE-RQ" if prim.result is None else "A-RELEASE-RP", s, r, now, peer
+                ),
+            )
         elif isinstance(prim, A_P_ABORT):
-            self._emit(state, ev.Abort(n, "A-P-ABORT", "(provider)", state["local"], now, peer,
-                                       "service-provider", ""))
+            self._emit(
+                state,
+                ev.Abort(
+                    n, "A-P-ABORT", "(provider)", state["local"], now, peer, "service-provider", ""
+                ),
+            )
         elif isinstance(prim, A_ABORT):
             if not state["opened"]:
                 return  # an abort of a connection that never opened: reported as NO-CONNECTION
@@ -281,17 +377,31 @@ class Recorder:
         if "ActionTypeID" in cs:
             info = f"action type {cs.ActionTypeID}"
         s, r = self._direction(state, sent)
-        self._emit(state, ev.Dimse(
-            state["n"], name, s, r, time.time(), state["peer"],
-            int(cs.get("MessageID") or cs.get("MessageIDBeingRespondedTo") or 0),
-            str(cs.get("AffectedSOPClassUID") or cs.get("RequestedSOPClassUID") or ""),
-            str(cs.get("AffectedSOPInstanceUID") or cs.get("RequestedSOPInstanceUID") or ""),
-            int(status) if status is not None else None, info))
+        self._emit(
+            state,
+            ev.Dimse(
+                state["n"],
+                name,
+                s,
+                r,
+                time.time(),
+                state["peer"],
+                int(cs.get("MessageID") or cs.get("MessageIDBeingRespondedTo") or 0),
+                str(cs.get("AffectedSOPClassUID") or cs.get("RequestedSOPClassUID") or ""),
+                str(cs.get("AffectedSOPInstanceUID") or cs.get("RequestedSOPInstanceUID") or ""),
+                int(status) if status is not None else None,
+                info,
+            ),
+        )
 
 
 #: PS3.8 §9.3.4 A-ASSOCIATE-RJ fields.
 REJECT_RESULT = {1: "rejected-permanent", 2: "rejected-transient"}
-REJECT_SOURCE = {1: "service-user", 2: "service-provider (ACSE)", 3: "service-provider (presentation)"}
+REJECT_SOURCE = {
+    1: "service-user",
+    2: "service-provider (ACSE)",
+    3: "service-provider (presentation)",
+}
 REJECT_REASON = {
     (1, 1): "no-reason-given",
     (1, 2): "application-context-name-not-supported",
@@ -398,7 +508,9 @@ def _associate(ae: Any, target: Target, recorder: Recorder | None, **kwargs: Any
     # Always record our side: it is what tells "nobody listening" from "timeout".
     handlers = list((recorder or Recorder()).handlers)
     handlers += kwargs.pop("evt_handlers", [])
-    assoc = ae.associate(target.host, int(target.port), ae_title=target.aet, evt_handlers=handlers, **kwargs)
+    assoc = ae.associate(
+        target.host, int(target.port), ae_title=target.aet, evt_handlers=handlers, **kwargs
+    )
     if not assoc.is_established:
         from medlab.net.explain import explain
 
@@ -491,8 +603,10 @@ def store(
     ae = _ae(calling)
     pairs = sorted({(str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID)) for ds in datasets})
     if len(pairs) > 128:
-        raise MedlabError("More than 128 (SOP class, transfer syntax) pairs in one association",
-                          fix="Send the files in smaller groups (PS3.8 §9.3.2.2 allows 128 contexts).")
+        raise MedlabError(
+            "More than 128 (SOP class, transfer syntax) pairs in one association",
+            fix="Send the files in smaller groups (PS3.8 §9.3.2.2 allows 128 contexts).",
+        )
     for sop_class, ts in pairs:
         ae.add_requested_context(sop_class, ts)
     bar = _progress_bar(len(datasets), "C-STORE") if progress else None
@@ -580,9 +694,13 @@ class QueryResult:
             "<tr>" + "".join(f"<td>{html.escape(_short(r[k]))}</td>" for k in self.keys) + "</tr>"
             for r in self.rows()
         )
-        caption = html.escape(f"{len(self)} {self.level} match(es), final status {ev.status_text(self.status)}")
-        return (f'<table class="medlab-query-result"><caption>{caption}</caption>'
-                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        caption = html.escape(
+            f"{len(self)} {self.level} match(es), final status {ev.status_text(self.status)}"
+        )
+        return (
+            f'<table class="medlab-query-result"><caption>{caption}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
 
 
 def _short(value: str) -> str:
@@ -601,14 +719,17 @@ def _text(ds: Any, keyword: str) -> str:
     return str(value)
 
 
-def query_dataset(level: str, keys: dict[str, Any] | None = None,
-                  return_keys: Iterable[str] | None = None) -> Dataset:
+def query_dataset(
+    level: str, keys: dict[str, Any] | None = None, return_keys: Iterable[str] | None = None
+) -> Dataset:
     """The C-FIND identifier: Query/Retrieve Level, matching keys, empty return keys."""
     from pydicom import Dataset
 
     level = level.upper()
     if level not in RETURN_KEYS:
-        raise MedlabError(f"Unknown query level {level!r}", fix="Use PATIENT, STUDY, SERIES or IMAGE.")
+        raise MedlabError(
+            f"Unknown query level {level!r}", fix="Use PATIENT, STUDY, SERIES or IMAGE."
+        )
     ds = Dataset()
     ds.QueryRetrieveLevel = level
     for keyword in return_keys or RETURN_KEYS[level]:
@@ -647,7 +768,9 @@ def find(
             final = int(status.Status)
             if final in (0xFF00, 0xFF01) and ds is not None:
                 results.append(ds)
-    shown = tuple(k for k in identifier.dir() if k not in ("QueryRetrieveLevel", "SpecificCharacterSet"))
+    shown = tuple(
+        k for k in identifier.dir() if k not in ("QueryRetrieveLevel", "SpecificCharacterSet")
+    )
     order = [k for k in (return_keys or RETURN_KEYS[level]) if k in shown]
     order += [k for k in shown if k not in order]
     return QueryResult(level, results, final, tuple(order))
@@ -664,8 +787,10 @@ class RetrieveResult:
     files: list[Path]
 
     def __repr__(self) -> str:
-        return (f"RetrieveResult(status {ev.status_text(self.status)}, {self.completed} completed, "
-                f"{self.failed} failed, {self.warning} warning, {len(self.files)} file(s) received)")
+        return (
+            f"RetrieveResult(status {ev.status_text(self.status)}, {self.completed} completed, "
+            f"{self.failed} failed, {self.warning} warning, {len(self.files)} file(s) received)"
+        )
 
 
 def get(
@@ -722,8 +847,9 @@ def get(
     for keyword, value in keys.items():
         setattr(identifier, keyword, value)
     final: Dataset = Dataset()
-    with Association(_associate(ae, target, recorder, ext_neg=roles,
-                                evt_handlers=[(evt.EVT_C_STORE, on_store)])) as assoc:
+    with Association(
+        _associate(ae, target, recorder, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)])
+    ) as assoc:
         for status, _ds in assoc.send_c_get(identifier, StudyRootQueryRetrieveInformationModelGet):
             if "Status" in status:
                 final = status
@@ -751,11 +877,17 @@ class CommitmentResult:
 
     def __repr__(self) -> str:
         if self.event_type is None:
-            return (f"CommitmentResult(N-ACTION status {ev.status_text(self.action_status)}, "
-                    "no N-EVENT-REPORT received yet)")
-        kind = {1: "1 = all committed", 2: "2 = some failed"}.get(self.event_type, str(self.event_type))
-        return (f"CommitmentResult(event type {kind}: {len(self.committed)} committed, "
-                f"{len(self.failed)} failed)")
+            return (
+                f"CommitmentResult(N-ACTION status {ev.status_text(self.action_status)}, "
+                "no N-EVENT-REPORT received yet)"
+            )
+        kind = {1: "1 = all committed", 2: "2 = some failed"}.get(
+            self.event_type, str(self.event_type)
+        )
+        return (
+            f"CommitmentResult(event type {kind}: {len(self.committed)} committed, "
+            f"{len(self.failed)} failed)"
+        )
 
 
 def commit(
@@ -779,7 +911,9 @@ def commit(
 
     refs = list(references)
     info = Dataset()
-    info.TransactionUID = transaction_uid or generate_uid(entropy_srcs=[u for _c, u in refs] or None)
+    info.TransactionUID = transaction_uid or generate_uid(
+        entropy_srcs=[u for _c, u in refs] or None
+    )
     info.ReferencedSOPSequence = []
     for sop_class, sop_uid in refs:
         item = Dataset()
@@ -806,8 +940,12 @@ def commit(
 
     ae = _ae(calling)
     ae.add_requested_context(STORAGE_COMMITMENT)
-    assoc = _associate(ae, target, recorder, evt_handlers=[(evt.EVT_N_EVENT_REPORT, on_report),
-                                                          (evt.EVT_DIMSE_SENT, on_sent)])
+    assoc = _associate(
+        ae,
+        target,
+        recorder,
+        evt_handlers=[(evt.EVT_N_EVENT_REPORT, on_report), (evt.EVT_DIMSE_SENT, on_sent)],
+    )
     with Association(assoc):
         status, _ = assoc.send_n_action(info, 1, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE)
         action_status = int(status.get("Status", -1)) if status is not None else -1
@@ -820,16 +958,26 @@ def commit(
         return CommitmentResult(None, [], [], action_status)
     event_type, report = received[0]
     committed = [str(i.ReferencedSOPInstanceUID) for i in report.get("ReferencedSOPSequence", [])]
-    failed = [(str(i.ReferencedSOPInstanceUID), int(i.get("FailureReason", 0) or 0))
-              for i in report.get("FailedSOPSequence", [])]
+    failed = [
+        (str(i.ReferencedSOPInstanceUID), int(i.get("FailureReason", 0) or 0))
+        for i in report.get("FailedSOPSequence", [])
+    ]
     return CommitmentResult(event_type, committed, failed, action_status)
 
 
 # --------------------------------------------------------------------------- the modality's day
 #: The patient and procedure attributes a modality copies from the worklist item
 #: into every image (IHE Scheduled Workflow profile).
-FROM_WORKLIST = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex",
-                 "AccessionNumber", "StudyInstanceUID", "ReferringPhysicianName")
+FROM_WORKLIST = (
+    "PatientName",
+    "PatientID",
+    "IssuerOfPatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "AccessionNumber",
+    "StudyInstanceUID",
+    "ReferringPhysicianName",
+)
 
 
 def worklist_query(station: str, date: str, modality: str = "") -> Dataset:
@@ -842,8 +990,16 @@ def worklist_query(station: str, date: str, modality: str = "") -> Dataset:
     from pydicom import Dataset
 
     query = Dataset()
-    for keyword in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "AccessionNumber",
-                    "StudyInstanceUID", "RequestedProcedureID", "RequestedProcedureDescription"):
+    for keyword in (
+        "PatientName",
+        "PatientID",
+        "PatientBirthDate",
+        "PatientSex",
+        "AccessionNumber",
+        "StudyInstanceUID",
+        "RequestedProcedureID",
+        "RequestedProcedureDescription",
+    ):
         setattr(query, keyword, "")
     sps = Dataset()
     sps.ScheduledStationAETitle = station
@@ -856,8 +1012,10 @@ def worklist_query(station: str, date: str, modality: str = "") -> Dataset:
     return query
 
 
-def acquire(item: Dataset, count: int = 4, *, station: str = "CT01", series: int = 1) -> list[Dataset]:
-    """"Acquire" ``count`` small CT images for a worklist item.
+def acquire(
+    item: Dataset, count: int = 4, *, station: str = "CT01", series: int = 1
+) -> list[Dataset]:
+    """ "Acquire" ``count`` small CT images for a worklist item.
 
     Demographics and identifiers are *copied* from the item (nothing typed at
     the console): patient name, ID, birth date, sex, accession number and the
@@ -872,7 +1030,9 @@ def acquire(item: Dataset, count: int = 4, *, station: str = "CT01", series: int
     sps = item.ScheduledProcedureStepSequence[0]
     images = []
     for n in range(1, count + 1):
-        ds = make_instance(1, 1, series, n, study_date=str(sps.get("ScheduledProcedureStepStartDate", "")))
+        ds = make_instance(
+            1, 1, series, n, study_date=str(sps.get("ScheduledProcedureStepStartDate", ""))
+        )
         for keyword in FROM_WORKLIST:
             if keyword in item:
                 setattr(ds, keyword, item[keyword].value)
@@ -903,8 +1063,9 @@ def _step_attributes(item: Dataset) -> Dataset:
     return ssa
 
 
-def mpps_in_progress(item: Dataset, *, station: str = "CT01", pps_id: str = "PPS0001",
-                     start_time: str = "090500") -> Dataset:
+def mpps_in_progress(
+    item: Dataset, *, station: str = "CT01", pps_id: str = "PPS0001", start_time: str = "090500"
+) -> Dataset:
     """The N-CREATE attribute list of an MPPS "IN PROGRESS" (PS3.4 F.7.2, Table F.7.2-1).
 
     Links the performed step to the scheduled one (Scheduled Step Attributes
@@ -922,7 +1083,9 @@ def mpps_in_progress(item: Dataset, *, station: str = "CT01", pps_id: str = "PPS
     ds.PerformedProcedureStepStartDate = str(sps.get("ScheduledProcedureStepStartDate", ""))
     ds.PerformedProcedureStepStartTime = start_time
     ds.PerformedProcedureStepStatus = "IN PROGRESS"
-    ds.PerformedProcedureStepDescription = str(sps.get("ScheduledProcedureStepDescription", "") or "")
+    ds.PerformedProcedureStepDescription = str(
+        sps.get("ScheduledProcedureStepDescription", "") or ""
+    )
     ds.Modality = str(sps.get("Modality", "") or "")
     ds.StudyID = "1"
     ds.PerformedProcedureStepEndDate = ""
@@ -931,7 +1094,9 @@ def mpps_in_progress(item: Dataset, *, station: str = "CT01", pps_id: str = "PPS
     return ds
 
 
-def mpps_completed(images: list[Dataset], *, status: str = "COMPLETED", end_time: str = "091500") -> Dataset:
+def mpps_completed(
+    images: list[Dataset], *, status: str = "COMPLETED", end_time: str = "091500"
+) -> Dataset:
     """The N-SET modification list that ends an MPPS (PS3.4 F.7.2).
 
     The final status, the end date and time, and the Performed Series Sequence
@@ -1026,8 +1191,26 @@ def port_is_listening(port: int, host: str = "127.0.0.1") -> bool:
 
 
 __all__ = [
-    "CALLING_AET", "CommitmentResult", "QueryResult", "Recorder", "RemotePACS", "RetrieveResult",
-    "SilentPeer", "StoreReport", "acquire", "commit", "echo", "find", "get", "mpps_completed",
-    "mpps_in_progress", "port_is_listening", "worklist_query",
-    "query_dataset", "start_pacs", "start_receiver", "store", "unused_port",
+    "CALLING_AET",
+    "CommitmentResult",
+    "QueryResult",
+    "Recorder",
+    "RemotePACS",
+    "RetrieveResult",
+    "SilentPeer",
+    "StoreReport",
+    "acquire",
+    "commit",
+    "echo",
+    "find",
+    "get",
+    "mpps_completed",
+    "mpps_in_progress",
+    "port_is_listening",
+    "worklist_query",
+    "query_dataset",
+    "start_pacs",
+    "start_receiver",
+    "store",
+    "unused_port",
 ]

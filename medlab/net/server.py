@@ -360,8 +360,15 @@ class PACS:
                 if now - info.opened > self.config.acse_timeout:
                     info.dropped = True
                     self._emit(
-                        ev.Note(info.n, "NOTE", info.local, info.remote, time.time(), info.peer,
-                                f"connection closed: no association within {self.config.acse_timeout:g} s")
+                        ev.Note(
+                            info.n,
+                            "NOTE",
+                            info.local,
+                            info.remote,
+                            time.time(),
+                            info.peer,
+                            f"connection closed: no association within {self.config.acse_timeout:g} s",
+                        )
                     )
                     _close_quietly(assoc)
 
@@ -416,11 +423,16 @@ class PACS:
             ("AE title", self.aet),
             ("Address", f"{self.host}:{self.port}"),
             ("State", state),
-            ("Peers (C-MOVE)", ", ".join(f"{a} = {h}:{p}" for a, (h, p) in sorted(self.peers.items())) or "none"),
+            (
+                "Peers (C-MOVE)",
+                ", ".join(f"{a} = {h}:{p}" for a, (h, p) in sorted(self.peers.items())) or "none",
+            ),
             ("Events recorded", str(len(self._events))),
         ]
-        body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>"
-                       for k, v in rows)
+        body = "".join(
+            f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>"
+            for k, v in rows
+        )
         return f"<table><caption>medlab PACS</caption>{body}</table>"
 
     # ------------------------------------------------------------------ queries
@@ -437,8 +449,16 @@ class PACS:
             "GROUP_CONCAT(DISTINCT modality), COUNT(DISTINCT series_uid), COUNT(*) "
             "FROM instances GROUP BY study_uid ORDER BY patient_id, study_date, study_uid"
         )
-        keys = ("PatientID", "PatientName", "StudyInstanceUID", "StudyDate", "StudyDescription",
-                "Modalities", "Series", "Instances")
+        keys = (
+            "PatientID",
+            "PatientName",
+            "StudyInstanceUID",
+            "StudyDate",
+            "StudyDescription",
+            "Modalities",
+            "Series",
+            "Instances",
+        )
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def series(self, study_uid: str | None = None) -> list[dict[str, Any]]:
@@ -452,8 +472,14 @@ class PACS:
             sql += " WHERE study_uid=?"
             params = (study_uid,)
         sql += " GROUP BY series_uid ORDER BY study_uid, series_number, series_uid"
-        keys = ("StudyInstanceUID", "SeriesInstanceUID", "Modality", "SeriesNumber",
-                "SeriesDescription", "Instances")
+        keys = (
+            "StudyInstanceUID",
+            "SeriesInstanceUID",
+            "Modality",
+            "SeriesNumber",
+            "SeriesDescription",
+            "Instances",
+        )
         return [dict(zip(keys, r, strict=True)) for r in self._require_store().query(sql, params)]
 
     def instance_count(self) -> int:
@@ -473,7 +499,9 @@ class PACS:
         for st in studies:
             if st["PatientID"] != patient:
                 patient = st["PatientID"]
-                lines.append(f"Patient {st['PatientName'] or '(no name)'}  [ID {patient or '(none)'}]")
+                lines.append(
+                    f"Patient {st['PatientName'] or '(no name)'}  [ID {patient or '(none)'}]"
+                )
             lines.append(
                 f"  Study {st['StudyInstanceUID']}  {st['StudyDate'] or '(no date)'}  "
                 f"{st['StudyDescription'] or ''}".rstrip()
@@ -539,7 +567,11 @@ class PACS:
         sps.setdefault("ScheduledProcedureStepStatus", "SCHEDULED")
         if "StudyInstanceUID" not in ds:
             ds.StudyInstanceUID = generate_uid(
-                entropy_srcs=[sps_id, str(ds.get("AccessionNumber", "")), str(ds.get("PatientID", ""))]
+                entropy_srcs=[
+                    sps_id,
+                    str(ds.get("AccessionNumber", "")),
+                    str(ds.get("PatientID", "")),
+                ]
             )
         ds.setdefault("RequestedProcedureID", sps_id.replace("SPS", "RP"))
         if not is_valid_uid(str(ds.StudyInstanceUID)):
@@ -569,12 +601,16 @@ class PACS:
 
     def worklist(self) -> list[Dataset]:
         """Every scheduled worklist item (as Datasets)."""
-        rows = self._require_store().query("SELECT dataset FROM worklist ORDER BY start_date, start_time, sps_id")
+        rows = self._require_store().query(
+            "SELECT dataset FROM worklist ORDER BY start_date, start_time, sps_id"
+        )
         return [Store.from_json(r[0]) for r in rows]
 
     def mpps(self, sop_instance_uid: str) -> Dataset | None:
         """The current state of one MPPS instance, or None."""
-        rows = self._require_store().query("SELECT dataset FROM mpps WHERE sop_uid=?", (sop_instance_uid,))
+        rows = self._require_store().query(
+            "SELECT dataset FROM mpps WHERE sop_uid=?", (sop_instance_uid,)
+        )
         return Store.from_json(rows[0][0]) if rows else None
 
     # ------------------------------------------------------------------ setup
@@ -690,23 +726,36 @@ class PACS:
                 for cx in prim.presentation_context_definition_list:
                     syntaxes = tuple(str(t) for t in cx.transfer_syntax)
                     info.proposed[cx.context_id] = (str(cx.abstract_syntax), syntaxes)
-                    contexts.append(ev.ContextRecord(cx.context_id, str(cx.abstract_syntax), syntaxes))
+                    contexts.append(
+                        ev.ContextRecord(cx.context_id, str(cx.abstract_syntax), syntaxes)
+                    )
                 sender, receiver = self._direction(info, sent)
                 self._emit(
                     ev.AssociationRequest(
-                        info.n, "A-ASSOCIATE-RQ", sender, receiver, now, info.peer,
-                        tuple(contexts), int(prim.maximum_length_received or 0),
+                        info.n,
+                        "A-ASSOCIATE-RQ",
+                        sender,
+                        receiver,
+                        now,
+                        info.peer,
+                        tuple(contexts),
+                        int(prim.maximum_length_received or 0),
                     )
                 )
             elif prim.result == 0:
                 contexts = []
                 for cx in prim.presentation_context_definition_results_list:
                     abstract, _ = info.proposed.get(cx.context_id, ("", ()))
-                    chosen = str(cx.transfer_syntax[0]) if cx.result == 0 and cx.transfer_syntax else ""
+                    chosen = (
+                        str(cx.transfer_syntax[0]) if cx.result == 0 and cx.transfer_syntax else ""
+                    )
                     contexts.append(
                         ev.ContextRecord(
-                            cx.context_id, abstract, (),
-                            ev.CONTEXT_RESULTS.get(cx.result, str(cx.result)), chosen,
+                            cx.context_id,
+                            abstract,
+                            (),
+                            ev.CONTEXT_RESULTS.get(cx.result, str(cx.result)),
+                            chosen,
                         )
                     )
                 sender, receiver = self._direction(info, sent)
@@ -720,7 +769,12 @@ class PACS:
                 source = int(prim.result_source or 0)
                 self._emit(
                     ev.AssociationReject(
-                        info.n, "A-ASSOCIATE-RJ", sender, receiver, now, info.peer,
+                        info.n,
+                        "A-ASSOCIATE-RJ",
+                        sender,
+                        receiver,
+                        now,
+                        info.peer,
                         _RJ_RESULT.get(prim.result, str(prim.result)),
                         _RJ_SOURCE.get(source, str(source)),
                         _RJ_REASON.get((source, int(prim.diagnostic or 0)), str(prim.diagnostic)),
@@ -732,8 +786,16 @@ class PACS:
             self._emit(ev.Release(info.n, name, sender, receiver, now, info.peer))
         elif isinstance(prim, A_P_ABORT):
             self._emit(
-                ev.Abort(info.n, "A-P-ABORT", "(provider)", info.local, now, info.peer,
-                         "service-provider", _provider_reason(prim.provider_reason))
+                ev.Abort(
+                    info.n,
+                    "A-P-ABORT",
+                    "(provider)",
+                    info.local,
+                    now,
+                    info.peer,
+                    "service-provider",
+                    _provider_reason(prim.provider_reason),
+                )
             )
         elif isinstance(prim, A_ABORT):
             sender, receiver = self._direction(info, sent)
@@ -755,7 +817,13 @@ class PACS:
             ts = self._context_ts(assoc, msg.context_id)
             if not ts:  # not an accepted context: pynetdicom will refuse the request itself
                 return
-            args = (msg.data_set, ts, cs.AffectedSOPClassUID, cs.AffectedSOPInstanceUID, info.remote)
+            args = (
+                msg.data_set,
+                ts,
+                cs.AffectedSOPClassUID,
+                cs.AffectedSOPInstanceUID,
+                info.remote,
+            )
             key = (id(assoc), int(cs.MessageID))
             if EARLY_STORE_IN_WORKER:
                 self._early[key] = self._workers.submit(self._store, *args)
@@ -797,7 +865,12 @@ class PACS:
         sender, receiver = self._direction(info, sent)
         self._emit(
             ev.Dimse(
-                info.n, name, sender, receiver, time.time(), info.peer,
+                info.n,
+                name,
+                sender,
+                receiver,
+                time.time(),
+                info.peer,
                 int((cs.MessageIDBeingRespondedTo if is_rsp else cs.get("MessageID")) or 0),
                 str(cs.get("AffectedSOPClassUID") or cs.get("RequestedSOPClassUID") or ""),
                 str(cs.get("AffectedSOPInstanceUID") or cs.get("RequestedSOPInstanceUID") or ""),
@@ -825,7 +898,9 @@ class PACS:
             return early.result() if isinstance(early, Future) else early
         ts = str(event.context.transfer_syntax)
         calling = self._info(event.assoc).remote
-        return self._store(req.DataSet, ts, req.AffectedSOPClassUID, req.AffectedSOPInstanceUID, calling)
+        return self._store(
+            req.DataSet, ts, req.AffectedSOPClassUID, req.AffectedSOPInstanceUID, calling
+        )
 
     def _store(self, buf: Any, ts: str, sop_class: str, sop_instance: str, calling: str) -> Any:
         """Store one data set; return the C-STORE status (int or Dataset with a comment)."""
@@ -889,7 +964,6 @@ class PACS:
         except Exception as err:  # noqa: BLE001
             return None, _failure(0xC000, f"Cannot process the identifier: {err}")
 
-
     def _on_get(self, event: Any) -> Iterator[Any]:
         """C-GET: C-STORE sub-operations back over the same association (PS3.4 C.4.3)."""
         found, failure = self._retrieve_list(event)
@@ -917,11 +991,15 @@ class PACS:
             yield failure
             return
         contexts = self._contexts_for(found)
-        yield host, port, {
-            "contexts": contexts,
-            "evt_handlers": self._notification_handlers(),
-            "max_pdu": self.config.max_pdu,
-        }
+        yield (
+            host,
+            port,
+            {
+                "contexts": contexts,
+                "evt_handlers": self._notification_handlers(),
+                "max_pdu": self.config.max_pdu,
+            },
+        )
         yield len(found)
         yield from self._sub_operations(event, found)
 
@@ -1053,7 +1131,9 @@ class PACS:
         thread.start()
         return 0x0000, None
 
-    def commitment_result(self, transaction: str, refs: list[tuple[str, str]]) -> tuple[int, Dataset]:
+    def commitment_result(
+        self, transaction: str, refs: list[tuple[str, str]]
+    ) -> tuple[int, Dataset]:
         """Check references; return ``(event_type_id, event_information)`` (PS3.4 J.3.3)."""
         from pydicom import Dataset
 
@@ -1086,15 +1166,24 @@ class PACS:
         # new one that we request, acting as SCP with role selection (J.3.3.1).
         try:
             if assoc.is_established:
-                assoc.send_n_event_report(info, event_type, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE)
+                assoc.send_n_event_report(
+                    info, event_type, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE
+                )
                 return
         except Exception:  # noqa: BLE001 - fall back to a new association
             LOGGER.info("commitment report could not use the original association")
         peer = self.config.peers.get(calling)
         if peer is None:
             self._emit(
-                ev.Note(self._info(assoc).n, "NOTE", self.aet, calling, time.time(), "",
-                        f"storage commitment result for {calling} undeliverable: not a known peer")
+                ev.Note(
+                    self._info(assoc).n,
+                    "NOTE",
+                    self.aet,
+                    calling,
+                    time.time(),
+                    "",
+                    f"storage commitment result for {calling} undeliverable: not a known peer",
+                )
             )
             return
         from pynetdicom.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
@@ -1104,13 +1193,18 @@ class PACS:
         role.scu_role = False
         role.scp_role = True
         out = self._ae.associate(
-            peer[0], peer[1], ae_title=calling,
+            peer[0],
+            peer[1],
+            ae_title=calling,
             contexts=[self._build_context(STORAGE_COMMITMENT)],
-            ext_neg=[role], evt_handlers=self._notification_handlers(),
+            ext_neg=[role],
+            evt_handlers=self._notification_handlers(),
         )
         if out.is_established:
             try:
-                out.send_n_event_report(info, event_type, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE)
+                out.send_n_event_report(
+                    info, event_type, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE
+                )
             finally:
                 out.release()
 
@@ -1119,7 +1213,9 @@ class PACS:
         """A short conformance statement of this configuration (PS3.2 style)."""
         from medlab.net.conformance import conformance_statement
 
-        return conformance_statement(replace(self.config, port=self.port) if self.is_running else self.config)
+        return conformance_statement(
+            replace(self.config, port=self.port) if self.is_running else self.config
+        )
 
 
 def tune_association(assoc: Any) -> None:

@@ -260,7 +260,9 @@ class Store:
         try:
             row = _row_from(ids)
         except Exception as err:  # noqa: BLE001 - e.g. a bad character set
-            raise StoreFailure(0xC210, f"Cannot read the identifying attributes: {err}"[:200]) from None
+            raise StoreFailure(
+                0xC210, f"Cannot read the identifying attributes: {err}"[:200]
+            ) from None
         sop_uid = row["sop_uid"]
         if sop_instance is not None and clean_uid(sop_instance) != sop_uid:
             raise StoreFailure(
@@ -277,7 +279,9 @@ class Store:
         if sop_class is not None and not row["sop_class"]:
             row["sop_class"] = clean_uid(sop_class)
         path = self.path_for(row["study_uid"], row["series_uid"], sop_uid)
-        size = self._write_atomically(path, data, row["sop_class"], sop_uid, transfer_syntax, source_aet)
+        size = self._write_atomically(
+            path, data, row["sop_class"], sop_uid, transfer_syntax, source_aet
+        )
         row.update(
             transfer_syntax=transfer_syntax,
             path=str(path.relative_to(self.root)),
@@ -303,7 +307,10 @@ class Store:
         from pydicom.filewriter import write_dataset
         from pydicom.uid import ExplicitVRLittleEndian
 
-        ts = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or ExplicitVRLittleEndian)
+        ts = str(
+            getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "")
+            or ExplicitVRLittleEndian
+        )
         fp = DicomBytesIO()
         fp.is_implicit_VR = ts == IMPLICIT_VR_LE
         fp.is_little_endian = ts != EXPLICIT_VR_BE
@@ -339,7 +346,9 @@ class Store:
                 tmp.unlink()
             except OSError:
                 pass
-            raise StoreFailure(0xA700, f"Out of resources: cannot write the file ({err.strerror})") from None
+            raise StoreFailure(
+                0xA700, f"Out of resources: cannot write the file ({err.strerror})"
+            ) from None
         return len(meta) + len(data)
 
     def _index(self, row: dict[str, Any]) -> str | None:

@@ -19,7 +19,11 @@ from medlab.widgets._display import WidgetDisplay
 SYNTAX_SETS = {
     "uncompressed (Explicit + Implicit LE)": (compat.EXPLICIT_LE, compat.IMPLICIT_LE),
     "Implicit VR LE only": (compat.IMPLICIT_LE,),
-    "JPEG Lossless + uncompressed": ("1.2.840.10008.1.2.4.70", compat.EXPLICIT_LE, compat.IMPLICIT_LE),
+    "JPEG Lossless + uncompressed": (
+        "1.2.840.10008.1.2.4.70",
+        compat.EXPLICIT_LE,
+        compat.IMPLICIT_LE,
+    ),
     "JPEG 2000 only": ("1.2.840.10008.1.2.4.90",),
     "JPEG-LS Lossless only": ("1.2.840.10008.1.2.4.80",),
     "Explicit VR Big Endian only": ("1.2.840.10008.1.2.2",),
@@ -52,7 +56,9 @@ class CompatEditor(WidgetDisplay):
         self.syntaxes: dict[str, Any] = {}
         rows = []
         for uid, spec in device.services.items():
-            role = w.Dropdown(options=list(ROLES), value=_role_label(spec["roles"]), layout={"width": "140px"})
+            role = w.Dropdown(
+                options=list(ROLES), value=_role_label(spec["roles"]), layout={"width": "140px"}
+            )
             options = list(SYNTAX_SETS)
             label = _syntax_label(spec["transfer_syntaxes"])
             if label not in options:
@@ -67,8 +73,14 @@ class CompatEditor(WidgetDisplay):
         self.table = w.HTML()
         self.status = w.HTML()
         self.status.add_class("medlab-compat-status")
-        self.widget = w.VBox([w.HTML(f"<b>{device.name}</b> (edit its capabilities)"), *rows,
-                              self.table, self.status])
+        self.widget = w.VBox(
+            [
+                w.HTML(f"<b>{device.name}</b> (edit its capabilities)"),
+                *rows,
+                self.table,
+                self.status,
+            ]
+        )
         self.widget.add_class("medlab-compat-editor")
         self.update()
 
@@ -82,8 +94,14 @@ class CompatEditor(WidgetDisplay):
                 device.services.pop(uid, None)
                 continue
             label = self.syntaxes[uid].value
-            syntaxes = list(SYNTAX_SETS.get(label, self.original.services[uid]["transfer_syntaxes"]))
-            device.services[uid] = {**device.services[uid], "roles": set(roles), "transfer_syntaxes": syntaxes}
+            syntaxes = list(
+                SYNTAX_SETS.get(label, self.original.services[uid]["transfer_syntaxes"])
+            )
+            device.services[uid] = {
+                **device.services[uid],
+                "roles": set(roles),
+                "transfer_syntaxes": syntaxes,
+            }
         return device
 
     def update(self) -> compat.Compatibility:
@@ -91,11 +109,15 @@ class CompatEditor(WidgetDisplay):
         self.runs += 1
         self.result = compat.compatible(self.device, self.other)
         self.table.value = self.result._repr_html_()
-        self.status.value = (f"<span>verdict #{self.runs}: {len(self.result.works)} will work, "
-                             f"{len(self.result.fails)} will not</span>")
+        self.status.value = (
+            f"<span>verdict #{self.runs}: {len(self.result.works)} will work, "
+            f"{len(self.result.fails)} will not</span>"
+        )
         return self.result
 
-    def set(self, sop_class: str, *, role: str | None = None, syntaxes: str | None = None) -> compat.Compatibility:
+    def set(
+        self, sop_class: str, *, role: str | None = None, syntaxes: str | None = None
+    ) -> compat.Compatibility:
         """Change one service from code (``sop_class`` as UID or keyword)."""
         uid = compat.to_uid(sop_class)
         if role is not None:
@@ -105,11 +127,14 @@ class CompatEditor(WidgetDisplay):
         return self.result
 
     def __repr__(self) -> str:
-        return f"CompatEditor({self.original.name} vs {self.other.name}: {len(self.roles)} service(s))"
+        return (
+            f"CompatEditor({self.original.name} vs {self.other.name}: {len(self.roles)} service(s))"
+        )
 
 
-
-def compat_editor(device: compat.Conformance | dict, other: compat.Conformance | dict) -> CompatEditor:
+def compat_editor(
+    device: compat.Conformance | dict, other: compat.Conformance | dict
+) -> CompatEditor:
     """Return the editor for ``device`` checked against ``other`` (e.g. the PACS)."""
     if isinstance(device, dict):
         device = compat.Conformance.from_dict(device)

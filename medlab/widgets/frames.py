@@ -37,10 +37,12 @@ class FrameViewer(WidgetDisplay):
         self.artist = ax.imshow(first, interpolation="nearest", **kwargs)
         ax.set_axis_off()
         self.title = ax.set_title("", fontsize=9)
-        self.slider = w.IntSlider(value=1, min=1, max=self.count, description="Frame",
-                                  continuous_update=True)
-        self.play = w.Play(value=1, min=1, max=self.count, interval=self.interval_ms,
-                           description="Play cine")
+        self.slider = w.IntSlider(
+            value=1, min=1, max=self.count, description="Frame", continuous_update=True
+        )
+        self.play = w.Play(
+            value=1, min=1, max=self.count, interval=self.interval_ms, description="Play cine"
+        )
         w.jslink((self.play, "value"), (self.slider, "value"))
         self.image = w.Image(format="png", layout={"width": "400px"})
         self.status = w.HTML()
@@ -68,7 +70,6 @@ class FrameViewer(WidgetDisplay):
 
     def __repr__(self) -> str:
         return f"FrameViewer({self.count} frames, frame {self.slider.value}, every {self.interval_ms} ms)"
-
 
 
 def _frame_time(ds: Dataset) -> int:

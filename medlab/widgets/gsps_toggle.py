@@ -36,12 +36,15 @@ class GSPSToggle(WidgetDisplay):
         self.presented = apply_presentation_state(image, pr)
         self.figure = fig = plotting.figure(4.0, 4.0, layout=None)
         ax = fig.add_axes((0, 0, 1, 0.93))
-        self._artists = {OFF: draw_presented(ax, self.plain),
-                         ON: draw_presented(ax, self.presented)}
+        self._artists = {
+            OFF: draw_presented(ax, self.plain),
+            ON: draw_presented(ax, self.presented),
+        }
         self.title = ax.set_title("", fontsize=9)
         label = str(pr.get("ContentLabel", "GSPS"))
-        self.toggle = w.ToggleButtons(options=[OFF, ON], value=OFF, description=label,
-                                      style={"description_width": "initial"})
+        self.toggle = w.ToggleButtons(
+            options=[OFF, ON], value=OFF, description=label, style={"description_width": "initial"}
+        )
         self.image = w.Image(format="png", layout={"width": "320px"})
         self.status = w.HTML()
         self.status.add_class("medlab-gsps-status")
@@ -75,13 +78,16 @@ class GSPSToggle(WidgetDisplay):
         self.title.set_text(self.toggle.value)
         self.image.value = plotting.png_bytes(self.figure)
         self.redraws += 1
-        self.status.value = f"<span>presentation state {'on' if self.applied else 'off'} drawn</span>"
+        self.status.value = (
+            f"<span>presentation state {'on' if self.applied else 'off'} drawn</span>"
+        )
 
     def __repr__(self) -> str:
         p = self.presented
-        return (f"GSPSToggle(showing {self.toggle.value!r}; state: window {p.window}, "
-                f"rotation {p.rotation}, flip {p.flip}, {len(p.annotations)} annotation(s))")
-
+        return (
+            f"GSPSToggle(showing {self.toggle.value!r}; state: window {p.window}, "
+            f"rotation {p.rotation}, flip {p.flip}, {len(p.annotations)} annotation(s))"
+        )
 
 
 def gsps_toggle(image: Dataset, pr: Dataset) -> GSPSToggle:

@@ -32,14 +32,20 @@ class Hexplorer(widgets.VBox):
         self.view = src if isinstance(src, HexView) else hexview(src, **kwargs)
         self._choices = self.view.choices()
         options = [(label, i) for i, (label, _) in enumerate(self._choices)]
-        first = next((i for i, (_, el) in enumerate(self._choices) if el.tag >> 16 != 2 and el.depth == 0), 0)
+        first = next(
+            (i for i, (_, el) in enumerate(self._choices) if el.tag >> 16 != 2 and el.depth == 0), 0
+        )
         if start is not None:
             from medlab.dicom._read import _to_tag
 
             tag = _to_tag(start)
             first = next((i for i, (_, el) in enumerate(self._choices) if el.tag == tag), first)
-        self.dropdown = widgets.Dropdown(options=options, value=first, description="Element",
-                                         layout=widgets.Layout(width="460px"))
+        self.dropdown = widgets.Dropdown(
+            options=options,
+            value=first,
+            description="Element",
+            layout=widgets.Layout(width="460px"),
+        )
         self.pane = widgets.HTML()
         self.dropdown.observe(self._show, names="value")
         super().__init__([self.dropdown, self.pane])
@@ -52,7 +58,11 @@ class Hexplorer(widgets.VBox):
             f"<tr><td>{part}</td><td><code>{html.escape(_hex(raw))}</code></td><td>{len(raw)} bytes</td></tr>"
             for part, raw in info.parts
         )
-        vr_note = "" if info.vr_in_file else f"<br><i>No VR in the file (Implicit VR); the dictionary gives {info.vr}.</i>"
+        vr_note = (
+            ""
+            if info.vr_in_file
+            else f"<br><i>No VR in the file (Implicit VR); the dictionary gives {info.vr}.</i>"
+        )
         length = "undefined (FFFFFFFF)" if info.length is None else f"{info.length} bytes"
         self.selected = info
         self.pane.value = (

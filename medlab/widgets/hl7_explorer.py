@@ -31,19 +31,29 @@ class HL7Explorer(WidgetDisplay):
 
     PASTED = "(pasted below)"
 
-    def __init__(self, messages: Mapping[str, str] | None = None, start: str | None = None,
-                 segment: str | None = None) -> None:
+    def __init__(
+        self,
+        messages: Mapping[str, str] | None = None,
+        start: str | None = None,
+        segment: str | None = None,
+    ) -> None:
         import ipywidgets as w
 
         from medlab.hl7 import samples
 
         self.messages = dict(messages or samples.SAMPLES)
         first = start or next(iter(self.messages))
-        self.picker = w.Dropdown(options=[*self.messages, self.PASTED], value=first,
-                                 description="Message", layout={"width": "360px"})
-        self.text = w.Textarea(value="", placeholder="Paste an HL7 v2 message here, one segment "
-                               "per line, then press Dissect.", layout={"width": "95%",
-                                                                         "height": "90px"})
+        self.picker = w.Dropdown(
+            options=[*self.messages, self.PASTED],
+            value=first,
+            description="Message",
+            layout={"width": "360px"},
+        )
+        self.text = w.Textarea(
+            value="",
+            placeholder="Paste an HL7 v2 message here, one segment per line, then press Dissect.",
+            layout={"width": "95%", "height": "90px"},
+        )
         self.button = w.Button(description="Dissect", button_style="primary")
         self.segments = w.ToggleButtons(options=[], style={"button_width": "70px"})
         self.table = w.HTML("")
@@ -57,8 +67,9 @@ class HL7Explorer(WidgetDisplay):
         self.picker.observe(self._on_pick, names="value")
         self.segments.observe(self._on_segment, names="value")
         self.button.on_click(self._on_dissect)
-        self.widget = w.VBox([w.HBox([self.picker]), self.text, self.button, self.segments,
-                              self.status, self.table])
+        self.widget = w.VBox(
+            [w.HBox([self.picker]), self.text, self.button, self.segments, self.status, self.table]
+        )
         self.widget.add_class("medlab-hl7-explorer")
         self._load(self.messages[first])
 
@@ -73,12 +84,16 @@ class HL7Explorer(WidgetDisplay):
             self._dissection = None
             self.segments.options = []
             self.table.value = ""
-            self.status.value = (f'<span style="color:#a4262c">{html.escape(str(err))}</span> '
-                                 "<i>(not dissected)</i>")
+            self.status.value = (
+                f'<span style="color:#a4262c">{html.escape(str(err))}</span> <i>(not dissected)</i>'
+            )
             return
         positions = self._dissection.segments()
-        wanted = self._wanted_segment if self._wanted_segment in positions else (
-            positions[1] if len(positions) > 1 else positions[0])
+        wanted = (
+            self._wanted_segment
+            if self._wanted_segment in positions
+            else (positions[1] if len(positions) > 1 else positions[0])
+        )
         self._wanted_segment = None
         self.segments.unobserve(self._on_segment, names="value")
         self.segments.options = positions
@@ -93,9 +108,11 @@ class HL7Explorer(WidgetDisplay):
         fields = sum(1 for row in part.rows if row.kind == "field")
         name = part.rows[0].name
         self.table.value = part._repr_html_()
-        self.status.value = (f"<b>{html.escape(position)}</b> {html.escape(name)}: {fields} "
-                             f"field(s) with values, HL7 v{html.escape(self._dissection.version)}"
-                             f" · <code>showing {html.escape(position)}</code>")
+        self.status.value = (
+            f"<b>{html.escape(position)}</b> {html.escape(name)}: {fields} "
+            f"field(s) with values, HL7 v{html.escape(self._dissection.version)}"
+            f" · <code>showing {html.escape(position)}</code>"
+        )
 
     def _on_pick(self, change: dict[str, Any]) -> None:
         if change["new"] != self.PASTED:
@@ -123,9 +140,7 @@ class HL7Explorer(WidgetDisplay):
     # -- display -----------------------------------------------------------------------
     def __repr__(self) -> str:
         shown = self.segments.value or "nothing"
-        return (f"HL7Explorer({len(self.messages)} messages, {self.picker.value!r}, "
-                f"showing {shown})")
-
+        return f"HL7Explorer({len(self.messages)} messages, {self.picker.value!r}, showing {shown})"
 
 
 def hl7_explorer(messages: Mapping[str, str] | None = None, **kwargs: Any) -> HL7Explorer:

@@ -70,9 +70,14 @@ class Negotiation(WidgetDisplay):
     """The widget: ``sop_classes`` and ``transfer_syntaxes`` (SelectMultiple), ``button``,
     ``calling`` / ``called`` (Text), ``table`` and ``status`` (HTML), ``results``."""
 
-    def __init__(self, target: Any, *, calling: str = "TRAINEE",
-                 sop_classes: tuple[str, ...] = ("Verification", "CT Image Storage"),
-                 transfer_syntaxes: tuple[str, ...] = ("Explicit VR Little Endian",)) -> None:
+    def __init__(
+        self,
+        target: Any,
+        *,
+        calling: str = "TRAINEE",
+        sop_classes: tuple[str, ...] = ("Verification", "CT Image Storage"),
+        transfer_syntaxes: tuple[str, ...] = ("Explicit VR Little Endian",),
+    ) -> None:
         import ipywidgets as w
 
         self.target = target
@@ -80,25 +85,38 @@ class Negotiation(WidgetDisplay):
         self.explanation: Any = None
         self.runs = 0
         layout = {"width": "300px", "height": "170px"}
-        self.sop_classes = w.SelectMultiple(options=list(SOP_CLASSES), value=sop_classes,
-                                            description="SOP classes", layout=layout,
-                                            style={"description_width": "initial"})
-        self.transfer_syntaxes = w.SelectMultiple(options=list(TRANSFER_SYNTAXES), value=transfer_syntaxes,
-                                                  description="Transfer syntaxes", layout=layout,
-                                                  style={"description_width": "initial"})
+        self.sop_classes = w.SelectMultiple(
+            options=list(SOP_CLASSES),
+            value=sop_classes,
+            description="SOP classes",
+            layout=layout,
+            style={"description_width": "initial"},
+        )
+        self.transfer_syntaxes = w.SelectMultiple(
+            options=list(TRANSFER_SYNTAXES),
+            value=transfer_syntaxes,
+            description="Transfer syntaxes",
+            layout=layout,
+            style={"description_width": "initial"},
+        )
         self.calling = w.Text(value=calling, description="Calling AE", layout={"width": "220px"})
-        self.called = w.Text(value=str(target.aet), description="Called AE", layout={"width": "220px"})
+        self.called = w.Text(
+            value=str(target.aet), description="Called AE", layout={"width": "220px"}
+        )
         self.button = w.Button(description="Negotiate", button_style="primary", icon="handshake-o")
         self.button.add_class("medlab-negotiate")
         self.table = w.HTML()
         self.status = w.HTML("<span>choose, then press Negotiate</span>")
         self.status.add_class("medlab-negotiation-status")
         self.button.on_click(lambda _b: self.negotiate())
-        self.widget = w.VBox([
-            w.HBox([self.sop_classes, self.transfer_syntaxes]),
-            w.HBox([self.calling, self.called, self.button]),
-            self.table, self.status,
-        ])
+        self.widget = w.VBox(
+            [
+                w.HBox([self.sop_classes, self.transfer_syntaxes]),
+                w.HBox([self.calling, self.called, self.button]),
+                self.table,
+                self.status,
+            ]
+        )
         self.widget.add_class("medlab-negotiation")
 
     def negotiate(self) -> list[ContextResult]:
@@ -123,9 +141,12 @@ class Negotiation(WidgetDisplay):
         for uid in sops:
             ae.add_requested_context(uid, syntaxes)
         recorder = Recorder()
-        assoc = ae.associate(self.target.host, int(self.target.port),
-                             ae_title=self.called.value.strip() or str(self.target.aet),
-                             evt_handlers=recorder.handlers)
+        assoc = ae.associate(
+            self.target.host,
+            int(self.target.port),
+            ae_title=self.called.value.strip() or str(self.target.aet),
+            evt_handlers=recorder.handlers,
+        )
         self.recorder = recorder
         from medlab.net import events as ev
 
@@ -135,7 +156,9 @@ class Negotiation(WidgetDisplay):
         if accept is not None and request is not None:
             proposed = {c.id: c.transfer_syntaxes for c in request.contexts}
             self.results = [
-                ContextResult(c.id, c.abstract_syntax, proposed.get(c.id, ()), c.result, c.transfer_syntax)
+                ContextResult(
+                    c.id, c.abstract_syntax, proposed.get(c.id, ()), c.result, c.transfer_syntax
+                )
                 for c in accept.contexts
             ]
         self.explanation = explain(assoc)
@@ -143,8 +166,10 @@ class Negotiation(WidgetDisplay):
             assoc.release()
         self.table.value = self._html()
         accepted = sum(r.result == "accepted" for r in self.results)
-        self.status.value = (f"<span>negotiation #{self.runs} done: {accepted} accepted, "
-                             f"{len(self.results) - accepted} rejected</span>")
+        self.status.value = (
+            f"<span>negotiation #{self.runs} done: {accepted} accepted, "
+            f"{len(self.results) - accepted} rejected</span>"
+        )
         return self.results
 
     def _html(self) -> str:
@@ -162,15 +187,18 @@ class Negotiation(WidgetDisplay):
             )
         table = ""
         if rows:
-            table = ("<table class='medlab-negotiation-table'><thead><tr><th>id</th><th>abstract syntax"
-                     "</th><th>proposed transfer syntaxes</th><th>result (A-ASSOCIATE-AC)</th></tr></thead>"
-                     f"<tbody>{''.join(rows)}</tbody></table>")
+            table = (
+                "<table class='medlab-negotiation-table'><thead><tr><th>id</th><th>abstract syntax"
+                "</th><th>proposed transfer syntaxes</th><th>result (A-ASSOCIATE-AC)</th></tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table>"
+            )
         return table + (self.explanation._repr_html_() if self.explanation is not None else "")
 
     def __repr__(self) -> str:
-        return (f"Negotiation(target {self.target.aet}, {len(self.sop_classes.value)} SOP class(es) x "
-                f"{len(self.transfer_syntaxes.value)} transfer syntax(es) selected)")
-
+        return (
+            f"Negotiation(target {self.target.aet}, {len(self.sop_classes.value)} SOP class(es) x "
+            f"{len(self.transfer_syntaxes.value)} transfer syntax(es) selected)"
+        )
 
 
 def negotiation(target: Any, **kwargs: Any) -> Negotiation:

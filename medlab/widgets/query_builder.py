@@ -41,26 +41,38 @@ class QueryBuilder(WidgetDisplay):
         self.calling = calling
         self.result: Any = None
         self.runs = 0
-        self.level = w.Dropdown(options=["PATIENT", "STUDY", "SERIES", "IMAGE"], value=level,
-                                description="Level")
+        self.level = w.Dropdown(
+            options=["PATIENT", "STUDY", "SERIES", "IMAGE"], value=level, description="Level"
+        )
         self.fields = {
-            key: w.Text(value="", description=label, placeholder="(any)",
-                        layout={"width": "300px"}, style={"description_width": "100px"})
+            key: w.Text(
+                value="",
+                description=label,
+                placeholder="(any)",
+                layout={"width": "300px"},
+                style={"description_width": "100px"},
+            )
             for key, (label, _levels) in FIELDS.items()
         }
         self.button = w.Button(description="Find", button_style="primary", icon="search")
         self.button.add_class("medlab-find")
         self.identifier = w.HTML()
         self.table = w.HTML()
-        self.status = w.HTML("<span>fill in keys (wildcards * ?, date ranges A-B), then Find</span>")
+        self.status = w.HTML(
+            "<span>fill in keys (wildcards * ?, date ranges A-B), then Find</span>"
+        )
         self.status.add_class("medlab-query-status")
         self.button.on_click(lambda _b: self.run())
         keys = list(self.fields.values())
-        self.widget = w.VBox([
-            w.HBox([self.level, self.button]),
-            w.HBox([w.VBox(keys[:4]), w.VBox(keys[4:])]),
-            self.identifier, self.table, self.status,
-        ])
+        self.widget = w.VBox(
+            [
+                w.HBox([self.level, self.button]),
+                w.HBox([w.VBox(keys[:4]), w.VBox(keys[4:])]),
+                self.identifier,
+                self.table,
+                self.status,
+            ]
+        )
         self.widget.add_class("medlab-query-builder")
 
     def keys(self) -> dict[str, str]:
@@ -83,11 +95,17 @@ class QueryBuilder(WidgetDisplay):
         level = self.level.value
         shown = query_dataset(level, keys)
         lines = [f"(0008,0052) QueryRetrieveLevel = {level}"] + [
-            f"{elem.keyword} = {elem.value!s}" if str(elem.value) else f"{elem.keyword} = (empty: return key)"
-            for elem in shown if elem.keyword != "QueryRetrieveLevel"
+            f"{elem.keyword} = {elem.value!s}"
+            if str(elem.value)
+            else f"{elem.keyword} = (empty: return key)"
+            for elem in shown
+            if elem.keyword != "QueryRetrieveLevel"
         ]
-        self.identifier.value = ("<details><summary>identifier sent</summary><pre>"
-                                 + html.escape("\n".join(lines)) + "</pre></details>")
+        self.identifier.value = (
+            "<details><summary>identifier sent</summary><pre>"
+            + html.escape("\n".join(lines))
+            + "</pre></details>"
+        )
         try:
             self.result = find(self.target, level, calling=self.calling, **keys)
         except MedlabError as err:
@@ -101,7 +119,6 @@ class QueryBuilder(WidgetDisplay):
 
     def __repr__(self) -> str:
         return f"QueryBuilder(target {self.target.aet}, level {self.level.value})"
-
 
 
 def query_builder(target: Any, **kwargs: Any) -> QueryBuilder:

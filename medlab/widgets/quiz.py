@@ -21,8 +21,12 @@ class QuizCard:
         if not exercise.choices:
             raise ValueError(f"Exercise {exercise.id} has no choices; it cannot be a quiz card.")
         self.exercise = exercise
-        self.question = w.HTML(f"<b>{html.escape(exercise.id)}</b> {html.escape(exercise.question)}")
-        self.options = w.RadioButtons(options=list(exercise.choices), value=None, layout={"width": "auto"})
+        self.question = w.HTML(
+            f"<b>{html.escape(exercise.id)}</b> {html.escape(exercise.question)}"
+        )
+        self.options = w.RadioButtons(
+            options=list(exercise.choices), value=None, layout={"width": "auto"}
+        )
         self.button = w.Button(description="Check", button_style="primary")
         self.verdict = w.HTML("")
         self.verdict.add_class("medlab-quiz-verdict")

@@ -21,8 +21,12 @@ class TagBrowser(widgets.VBox):
 
     def __init__(self, src: Any, **kwargs: Any) -> None:
         self.table = src if isinstance(src, HeaderTable) else header_table(src, **kwargs)
-        self.search = widgets.Text(description="Search", placeholder="keyword, name or tag, e.g. date or 0010",
-                                   continuous_update=True, layout=widgets.Layout(width="420px"))
+        self.search = widgets.Text(
+            description="Search",
+            placeholder="keyword, name or tag, e.g. date or 0010",
+            continuous_update=True,
+            layout=widgets.Layout(width="420px"),
+        )
         self.show = widgets.ToggleButtons(options=list(_SHOW), value="All", description="Show")
         self.pane = widgets.HTML()
         self.search.observe(self._update, names="value")
@@ -31,7 +35,9 @@ class TagBrowser(widgets.VBox):
         self._update()
 
     def _update(self, change: Any = None) -> None:
-        self.shown = self.table.filter(search=self.search.value.strip() or None, private=_SHOW[self.show.value])
+        self.shown = self.table.filter(
+            search=self.search.value.strip() or None, private=_SHOW[self.show.value]
+        )
         self.pane.value = self.shown._repr_html_()
 
     def __repr__(self) -> str:

@@ -75,7 +75,9 @@ class WindowLevel(WidgetDisplay):
         ax_hist = fig.add_axes((0.55, 0.15, 0.42, 0.75))
         shown = plotting.shrink(self.values, max_side)
         self.artist = ax_img.imshow(
-            shown, cmap="gray_r" if self.monochrome1 else "gray", interpolation="nearest",
+            shown,
+            cmap="gray_r" if self.monochrome1 else "gray",
+            interpolation="nearest",
             extent=(-0.5, self.values.shape[1] - 0.5, self.values.shape[0] - 0.5, -0.5),
         )
         ax_img.set_axis_off()
@@ -96,20 +98,44 @@ class WindowLevel(WidgetDisplay):
         style = {"description_width": "60px"}
         span = max(hi - lo, 1.0)
         self.center = w.FloatSlider(
-            value=center, min=min(lo, center), max=max(hi, center), step=1,
-            description="Center", continuous_update=False, style=style, readout_format=".0f",
+            value=center,
+            min=min(lo, center),
+            max=max(hi, center),
+            step=1,
+            description="Center",
+            continuous_update=False,
+            style=style,
+            readout_format=".0f",
         )
         self.width = w.FloatSlider(
-            value=width, min=1, max=max(2 * span, width), step=1,
-            description="Width", continuous_update=False, style=style, readout_format=".0f",
+            value=width,
+            min=1,
+            max=max(2 * span, width),
+            step=1,
+            description="Width",
+            continuous_update=False,
+            style=style,
+            readout_format=".0f",
         )
         self.preset = w.Dropdown(
             options=[CUSTOM, *PRESETS], value=CUSTOM, description="Preset", style=style
         )
-        self.row = w.BoundedIntText(value=row0, min=0, max=self.values.shape[0] - 1,
-                                    description="Row", style=style, layout={"width": "150px"})
-        self.column = w.BoundedIntText(value=col0, min=0, max=self.values.shape[1] - 1,
-                                       description="Column", style=style, layout={"width": "150px"})
+        self.row = w.BoundedIntText(
+            value=row0,
+            min=0,
+            max=self.values.shape[0] - 1,
+            description="Row",
+            style=style,
+            layout={"width": "150px"},
+        )
+        self.column = w.BoundedIntText(
+            value=col0,
+            min=0,
+            max=self.values.shape[1] - 1,
+            description="Column",
+            style=style,
+            layout={"width": "150px"},
+        )
         self.readout = w.HTML()
         self.status = w.HTML()
         self.status.add_class("medlab-wl-status")
@@ -120,12 +146,14 @@ class WindowLevel(WidgetDisplay):
         self.preset.observe(self._on_preset, names="value")
         for control in (self.row, self.column):
             control.observe(self._on_pixel, names="value")
-        self.widget = w.VBox([
-            w.HBox([self.preset, self.center, self.width]),
-            self.image,
-            w.HBox([self.row, self.column, self.readout]),
-            self.status,
-        ])
+        self.widget = w.VBox(
+            [
+                w.HBox([self.preset, self.center, self.width]),
+                self.image,
+                w.HBox([self.row, self.column, self.readout]),
+                self.status,
+            ]
+        )
         self.widget.add_class("medlab-window-level")
         self._update_readout()
         self.redraw()
@@ -198,9 +226,10 @@ class WindowLevel(WidgetDisplay):
     def __repr__(self) -> str:
         center, width = self.window
         rows, cols = self.values.shape
-        return (f"WindowLevel({rows}x{cols}, window {center:g}/{width:g}, "
-                f"units {self.units!r}, preset {self.preset.value!r})")
-
+        return (
+            f"WindowLevel({rows}x{cols}, window {center:g}/{width:g}, "
+            f"units {self.units!r}, preset {self.preset.value!r})"
+        )
 
 
 def _units(ds: Dataset) -> str:

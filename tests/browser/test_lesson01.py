@@ -37,6 +37,7 @@ def test_quiz_answer_shows_a_verdict_and_counts_as_progress(lab, lab_page):
     page.wait_for_function(
         """(want) => [...document.querySelectorAll('.medlab-progress tr')]
             .some(tr => tr.textContent.includes('What is DICOM?') && tr.textContent.includes(want))""",
-        arg=f"{before + 1}/", timeout=60_000,
+        arg=f"{before + 1}/",
+        timeout=60_000,
     )
     assert lesson01_done(page) == before + 1

@@ -16,7 +16,9 @@ def test_hexplorer_shows_the_chosen_element(lab, lab_page):
     explorer.wait_for()
     explorer.locator(".widget-dropdown select").select_option(label="(0010,0010) PatientName")
     page.get_by_text("Showing (0010,0010) PatientName").wait_for()
-    pane = page.locator(".widget-html", has_text="Showing (0010,0010) PatientName").last.text_content()
+    pane = page.locator(
+        ".widget-html", has_text="Showing (0010,0010) PatientName"
+    ).last.text_content()
     assert "43 6F 6D 70 72 65 73 73" in pane and "CompressedSamples^MR1" in pane
 
 

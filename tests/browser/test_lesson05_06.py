@@ -18,7 +18,8 @@ def _wait_for_text(page, selector: str, text: str) -> None:
     page.wait_for_function(
         """([sel, want]) => [...document.querySelectorAll(sel)]
             .some(el => el.textContent.includes(want))""",
-        arg=[selector, text], timeout=30_000,
+        arg=[selector, text],
+        timeout=30_000,
     )
 
 

@@ -12,7 +12,8 @@ def _wait_for_text(page, selector: str, text: str) -> None:
     page.wait_for_function(
         """([sel, want]) => [...document.querySelectorAll(sel)]
             .some(el => el.textContent.includes(want))""",
-        arg=[selector, text], timeout=60_000,
+        arg=[selector, text],
+        timeout=60_000,
     )
 
 
@@ -51,7 +52,12 @@ def finish(page, stop_cell) -> None:
     _run_menu(page, "Run Selected Cell and All Below")
     _wait_until_run(page)
     assert page.get_by_text("still listening: False").count() >= 1
-    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    assert (
+        page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        ).count()
+        == 0
+    )
 
 
 def test_lesson07_negotiation_widget(lab, lab_page):
@@ -64,12 +70,16 @@ def test_lesson07_negotiation_widget(lab, lab_page):
     lists.nth(0).select_option(label=["Verification", "Basic Grayscale Print Management (Meta)"])
     lists.nth(1).select_option(label=["JPEG Baseline (lossy)"])
     widget.locator("button.medlab-negotiate").click()
-    _wait_for_text(page, ".medlab-negotiation-status", "negotiation #1 done: 0 accepted, 2 rejected")
+    _wait_for_text(
+        page, ".medlab-negotiation-status", "negotiation #1 done: 0 accepted, 2 rejected"
+    )
     table = widget.locator(".medlab-negotiation-table").inner_text()
     assert "transfer-syntaxes-not-supported" in table and "abstract-syntax-not-supported" in table
     lists.nth(1).select_option(label=["Implicit VR Little Endian"])
     widget.locator("button.medlab-negotiate").click()
-    _wait_for_text(page, ".medlab-negotiation-status", "negotiation #2 done: 1 accepted, 1 rejected")
+    _wait_for_text(
+        page, ".medlab-negotiation-status", "negotiation #2 done: 1 accepted, 1 rejected"
+    )
     finish(page, stop_cell)
 
 

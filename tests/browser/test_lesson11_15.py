@@ -28,7 +28,10 @@ def test_lesson11_deidentification_and_dicomdir(lab, lab_page):
     assert page.locator(".medlab-deid table tr").count() > 20
     tree = page.locator(".medlab-dicomdir").first
     tree.wait_for()
-    assert "TEACHING^CASE^11" in tree.text_content() and "PT000000/ST000000/SE000000/IM000002" in tree.text_content()
+    assert (
+        "TEACHING^CASE^11" in tree.text_content()
+        and "PT000000/ST000000/SE000000/IM000002" in tree.text_content()
+    )
     # The deliberate error is shown as one MedlabError line, not a traceback.
     assert page.get_by_text("MedlabError: pydicom cannot index this instance").count() >= 1
     answer_quiz(page, wrong="X", right="Z")
@@ -39,12 +42,20 @@ def test_lesson14_census_qa_and_feed(lab, lab_page):
     qa = page.locator(".medlab-qa").first
     qa.wait_for()
     text = qa.text_content()
-    for finding in ("RescaleIntercept", "MONOCHROME1 vs MONOCHROME2", "CT0003_resent.dcm", "MLB-10587"):
+    for finding in (
+        "RescaleIntercept",
+        "MONOCHROME1 vs MONOCHROME2",
+        "CT0003_resent.dcm",
+        "MLB-10587",
+    ):
         assert finding in text
     assert page.locator(".jp-OutputArea-output img").count() >= 2  # census plots and feed plot
     assert page.get_by_text("ROSSETTI").count() >= 1  # the visit reopened by A13 is still open
-    answer_quiz(page, wrong="delete the instances with the odd ID",
-                right="correct the ID on the wrong instances from the RIS record")
+    answer_quiz(
+        page,
+        wrong="delete the instances with the odd ID",
+        right="correct the ID on the wrong instances from the RIS record",
+    )
 
 
 def test_lesson15_capstone_timeline_and_broken_links(lab, lab_page):
@@ -52,7 +63,15 @@ def test_lesson15_capstone_timeline_and_broken_links(lab, lab_page):
     exam = page.locator(".medlab-exam").first
     exam.wait_for()
     assert "The whole exam ran." in exam.text_content()
-    assert page.get_by_text("CommitmentResult(event type 1 = all committed: 4 committed, 0 failed)").count() == 1
+    assert (
+        page.get_by_text(
+            "CommitmentResult(event type 1 = all committed: 4 committed, 0 failed)"
+        ).count()
+        == 1
+    )
     assert page.locator(".jp-OutputArea-output img").count() >= 1  # the timeline figure
-    answer_quiz(page, wrong="the images are not archived",
-                right="the RIS never learns that the exam was performed")
+    answer_quiz(
+        page,
+        wrong="the images are not archived",
+        right="the RIS never learns that the exam was performed",
+    )

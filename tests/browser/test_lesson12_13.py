@@ -10,7 +10,8 @@ def _wait_for_text(page, selector: str, text: str) -> None:
     page.wait_for_function(
         """([sel, want]) => [...document.querySelectorAll(sel)]
             .some(el => el.textContent.includes(want))""",
-        arg=[selector, text], timeout=30_000,
+        arg=[selector, text],
+        timeout=30_000,
     )
 
 
@@ -37,7 +38,9 @@ def test_lesson12_hl7_explorer(lab, lab_page):
     assert "A&E" in fields.inner_text()
 
     # paste a message of one's own and dissect it
-    explorer.locator("textarea").fill("MSH|^~\\&|LAB|H|RIS|R|2024||ORU^R01|X9|P|2.5\nOBX|1|NM|^Pulse||72|/min")
+    explorer.locator("textarea").fill(
+        "MSH|^~\\&|LAB|H|RIS|R|2024||ORU^R01|X9|P|2.5\nOBX|1|NM|^Pulse||72|/min"
+    )
     explorer.get_by_role("button", name="Dissect").click()
     _wait_for_text(page, ".medlab-hl7-status", "showing OBX")
     assert "Observation Value" in fields.inner_text() and "72" in fields.inner_text()
@@ -47,4 +50,9 @@ def test_lesson13_runs_listener_and_worklist(lab, lab_page):
     page = support.run_notebook(lab_page, lab, "13_hl7_acks_and_orders.ipynb")
     assert page.get_by_text("MSA|AR|CH0007").count() >= 1
     assert page.get_by_text("ACC20240001 CT chest with contrast").count() >= 1
-    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    assert (
+        page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        ).count()
+        == 0
+    )

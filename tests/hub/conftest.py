@@ -40,7 +40,9 @@ def class_lessons(classroom):
     """The lessons the class runs: MEDLAB_HUB_LESSONS (comma-separated) or those present
     of bench/classroom.py's defaults (00, 07, 08 store/query/retrieve, 13 HL7 ACKs and MLLP)."""
     wanted = os.environ.get("MEDLAB_HUB_LESSONS")
-    names = [n.strip() for n in wanted.split(",") if n.strip()] if wanted else classroom.DEFAULT_LESSONS
+    names = (
+        [n.strip() for n in wanted.split(",") if n.strip()] if wanted else classroom.DEFAULT_LESSONS
+    )
     found = classroom.lessons_present(names)
     if wanted:
         assert found == [n.removesuffix(".ipynb") for n in names], f"missing lessons in {wanted}"
@@ -51,15 +53,23 @@ def class_lessons(classroom):
 def class_run(classroom, class_lessons, tmp_path_factory):
     """Start the hub, run the class, stop everything; the result with its verdicts."""
     bin_dir = support.REPO / ".venv" / "bin"
-    support.require(importlib.util.find_spec("jupyterhub") is not None,
-                    "jupyterhub is not installed (pip install jupyterhub)")
-    support.require((bin_dir / "jupyterhub-singleuser").exists() or shutil.which("jupyterhub-singleuser"),
-                    "jupyterhub-singleuser is not installed (pip install jupyterhub)")
-    support.require(shutil.which("node") is not None or shutil.which("nodejs") is not None,
-                    "Node.js is not installed (apt-get install nodejs npm)")
-    support.require(classroom.find_chp() is not None,
-                    "configurable-http-proxy is not installed "
-                    "(npm install --prefix .venv/chp configurable-http-proxy)")
+    support.require(
+        importlib.util.find_spec("jupyterhub") is not None,
+        "jupyterhub is not installed (pip install jupyterhub)",
+    )
+    support.require(
+        (bin_dir / "jupyterhub-singleuser").exists() or shutil.which("jupyterhub-singleuser"),
+        "jupyterhub-singleuser is not installed (pip install jupyterhub)",
+    )
+    support.require(
+        shutil.which("node") is not None or shutil.which("nodejs") is not None,
+        "Node.js is not installed (apt-get install nodejs npm)",
+    )
+    support.require(
+        classroom.find_chp() is not None,
+        "configurable-http-proxy is not installed "
+        "(npm install --prefix .venv/chp configurable-http-proxy)",
+    )
     workdir = tmp_path_factory.mktemp("class")
     log = []
     # A cell that hangs (a deadlock under load) fails after 5 minutes instead of 15.

@@ -58,8 +58,10 @@ def test_each_users_pacs_holds_only_that_users_studies(class_run, classroom):
         assert own in held
         assert not {classroom.marker(other) for other in users if other != user} & held
     # What the lessons stored legitimately (common sample studies) is the same for everyone.
-    common = {user: {p for p in class_run.patients[user] if not p.startswith(classroom.MARKER_PREFIX)}
-              for user in users}
+    common = {
+        user: {p for p in class_run.patients[user] if not p.startswith(classroom.MARKER_PREFIX)}
+        for user in users
+    }
     assert len({frozenset(c) for c in common.values()}) == 1, common
 
 
@@ -95,10 +97,13 @@ def _load_deploy_config(monkeypatch, **env):
 
 
 def test_deploy_config_passes_the_department_endpoints_through(monkeypatch):
-    c = _load_deploy_config(monkeypatch, MEDLAB_PACS="DEPTTEST@pacs-test.example.org:11112",
-                            MEDLAB_MEM_LIMIT="2G")
+    c = _load_deploy_config(
+        monkeypatch, MEDLAB_PACS="DEPTTEST@pacs-test.example.org:11112", MEDLAB_MEM_LIMIT="2G"
+    )
     assert c.Spawner.default_url == "/lab/tree/medlab/notebooks/00_start_here.ipynb"
-    assert c.Spawner.environment.get_value({}) == {"MEDLAB_PACS": "DEPTTEST@pacs-test.example.org:11112"}
+    assert c.Spawner.environment.get_value({}) == {
+        "MEDLAB_PACS": "DEPTTEST@pacs-test.example.org:11112"
+    }
     kept = c.Spawner.env_keep.get_value(["PATH"])
     assert {"PATH", "MEDLAB_PACS", "MEDLAB_HL7", "MEDLAB_CONFIG", "MEDLAB_DATA"} <= set(kept)
     assert c.Spawner.mem_limit == "2G"
@@ -109,14 +114,18 @@ def test_z2jh_values_fragment():
     import support
     import yaml
 
-    values = yaml.safe_load((support.REPO / "deploy" / "jupyterhub" / "z2jh-values.yaml").read_text())
+    values = yaml.safe_load(
+        (support.REPO / "deploy" / "jupyterhub" / "z2jh-values.yaml").read_text()
+    )
     single = values["singleuser"]
     assert single["defaultUrl"] == "/lab/tree/medlab/notebooks/00_start_here.ipynb"
     assert single["extraEnv"]["MEDLAB_HOME"].startswith("/home/jovyan/")  # the user's own volume
     assert single["memory"] == {"guarantee": "512M", "limit": "1G"}
     assert values["cull"]["enabled"] is True
     assert single["networkPolicy"]["egressAllowRules"]["privateIPs"] is True
-    assert "/srv/medlab/notebooks" in " ".join(single["lifecycleHooks"]["postStart"]["exec"]["command"])
+    assert "/srv/medlab/notebooks" in " ".join(
+        single["lifecycleHooks"]["postStart"]["exec"]["command"]
+    )
 
 
 def test_lessons_write_nothing_outside_the_users_home(class_run, class_lessons, request):
@@ -128,9 +137,18 @@ def test_lessons_write_nothing_outside_the_users_home(class_run, class_lessons, 
     import support
 
     lesson13 = support.NOTEBOOKS / "13_hl7_acks_and_orders.ipynb"
-    if "13_hl7_acks_and_orders" in class_lessons and "store=tempfile.mkdtemp()" in lesson13.read_text():
+    if (
+        "13_hl7_acks_and_orders" in class_lessons
+        and "store=tempfile.mkdtemp()" in lesson13.read_text()
+    ):
         # Known, reported to the lead: expected to fail until the lesson stores under
         # medlab.paths.home(); once the notebook changes, this test is strict again.
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "lesson 13 stores its listener's messages in tempfile.mkdtemp() (the shared /tmp)")))
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "lesson 13 stores its listener's messages in tempfile.mkdtemp() (the shared /tmp)"
+                ),
+            )
+        )
     assert class_run.outside_home == [], class_run.outside_home

@@ -25,7 +25,9 @@ from medlab.net.samples import make_instance, shipped_sample_files, write_instan
 pytestmark = [pytest.mark.interop, pytest.mark.filterwarnings("ignore::UserWarning")]
 
 
-def run(tool: str, *args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run(
+    tool: str, *args: str, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [support.dcmtk(tool), *args],
         capture_output=True,
@@ -91,8 +93,16 @@ def pacs(tmp_path_factory, study_files):
     """A PACS loaded with study_files through DCMTK storescu."""
     root = tmp_path_factory.mktemp("pacs")
     with PACS(root=root) as server:
-        out = run("storescu", "-aet", "STORESCU", "-aec", "MEDLAB", "127.0.0.1", str(server.port),
-                  *map(str, study_files))
+        out = run(
+            "storescu",
+            "-aet",
+            "STORESCU",
+            "-aec",
+            "MEDLAB",
+            "127.0.0.1",
+            str(server.port),
+            *map(str, study_files),
+        )
         assert out.returncode == 0, out.stderr
         assert server.instance_count() == len(study_files)
         yield server
@@ -139,7 +149,7 @@ def intact(path: Path) -> bool:
     read_preamble(fp, False)
     meta = _read_file_meta_info(fp)
     try:
-        check_structure(data[fp.tell():], str(meta.TransferSyntaxUID))
+        check_structure(data[fp.tell() :], str(meta.TransferSyntaxUID))
     except Exception:  # noqa: BLE001
         return False
     return True
@@ -171,8 +181,20 @@ def test_storescu_every_sample_file(tmp_path):
                 chunk = pairs[start : start + 128]
                 cfg = storescu_config(chunk, tmp_path / f"sweep{start}.cfg")
                 files = [str(p) for pair in chunk for p in groups[pair]]
-                out = run("storescu", "--no-halt", "-xf", str(cfg), "Sweep", "-aet", "STORESCU",
-                          "-aec", "MEDLAB", "127.0.0.1", str(server.port), *files)
+                out = run(
+                    "storescu",
+                    "--no-halt",
+                    "-xf",
+                    str(cfg),
+                    "Sweep",
+                    "-aet",
+                    "STORESCU",
+                    "-aec",
+                    "MEDLAB",
+                    "127.0.0.1",
+                    str(server.port),
+                    *files,
+                )
                 assert "Association Request Failed" not in out.stderr, out.stderr
             stores = [e for e in server.events if e.message == "C-STORE-RSP"]
             ok = [e for e in stores if e.status == 0]
@@ -181,7 +203,9 @@ def test_storescu_every_sample_file(tmp_path):
             by_uid: dict[str, list[Path]] = defaultdict(list)
             for pair in pairs:
                 for path in groups[pair]:
-                    by_uid[str(pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID)].append(path)
+                    by_uid[
+                        str(pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID)
+                    ].append(path)
             assert len(ok) > 100
             assert server.instance_count() == len({e.sop_instance for e in ok})
             checked, stored_ts = 0, set()
@@ -191,16 +215,26 @@ def test_storescu_every_sample_file(tmp_path):
                     continue  # a twin, refused, or a truncated sample DCMTK sends as far as it parsed
                 src, got = pydicom.dcmread(sources[0]), pydicom.dcmread(stored)
                 # stored in the transfer syntax it was sent in: never transcoded
-                assert got.file_meta.TransferSyntaxUID == src.file_meta.TransferSyntaxUID, sources[0].name
+                assert got.file_meta.TransferSyntaxUID == src.file_meta.TransferSyntaxUID, sources[
+                    0
+                ].name
                 assert same_dataset(src, got) == [], sources[0].name
                 stored_ts.add(str(got.file_meta.TransferSyntaxUID))
                 checked += 1
             assert checked > 20
-            compressed = stored_ts - {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2",
-                                      "1.2.840.10008.1.2.1.99"}
+            compressed = stored_ts - {
+                "1.2.840.10008.1.2",
+                "1.2.840.10008.1.2.1",
+                "1.2.840.10008.1.2.2",
+                "1.2.840.10008.1.2.1.99",
+            }
             assert len(compressed) >= 3, stored_ts
-            archive_ts = {r[0] for r in server.store.query("SELECT DISTINCT transfer_syntax FROM instances")}
-            assert len(archive_ts - stored_ts - {"1.2.840.10008.1.2"}) >= 2  # e.g. RLE, JPEG-LS from twins
+            archive_ts = {
+                r[0] for r in server.store.query("SELECT DISTINCT transfer_syntax FROM instances")
+            }
+            assert (
+                len(archive_ts - stored_ts - {"1.2.840.10008.1.2"}) >= 2
+            )  # e.g. RLE, JPEG-LS from twins
             failures = [e for e in stores if e.status != 0]
             assert all(e.status >= 0xA700 for e in failures)
             assert not list(server.root.rglob("*.tmp"))
@@ -222,12 +256,48 @@ def findscu(pacs, model: str, *keys: str, tmp: Path) -> list[pydicom.Dataset]:
     "model, keys, expected",
     [
         ("-P", ["QueryRetrieveLevel=PATIENT", "PatientID", "PatientName"], 2),
-        ("-P", ["QueryRetrieveLevel=STUDY", "PatientID=PAT0001", "StudyInstanceUID", "StudyDate"], 1),
-        ("-P", ["QueryRetrieveLevel=SERIES", "PatientID=PAT0002", "StudyInstanceUID", "SeriesInstanceUID", "Modality"], 2),
-        ("-P", ["QueryRetrieveLevel=IMAGE", "PatientID=PAT0002", "SOPInstanceUID", "InstanceNumber=2"], 2),
-        ("-S", ["QueryRetrieveLevel=STUDY", "PatientName=DOE*", "StudyDate=20250201-", "StudyInstanceUID"], 1),
-        ("-S", ["QueryRetrieveLevel=STUDY", "PatientName=doe^p?", "StudyInstanceUID", "ModalitiesInStudy",
-                "NumberOfStudyRelatedInstances"], 2),
+        (
+            "-P",
+            ["QueryRetrieveLevel=STUDY", "PatientID=PAT0001", "StudyInstanceUID", "StudyDate"],
+            1,
+        ),
+        (
+            "-P",
+            [
+                "QueryRetrieveLevel=SERIES",
+                "PatientID=PAT0002",
+                "StudyInstanceUID",
+                "SeriesInstanceUID",
+                "Modality",
+            ],
+            2,
+        ),
+        (
+            "-P",
+            ["QueryRetrieveLevel=IMAGE", "PatientID=PAT0002", "SOPInstanceUID", "InstanceNumber=2"],
+            2,
+        ),
+        (
+            "-S",
+            [
+                "QueryRetrieveLevel=STUDY",
+                "PatientName=DOE*",
+                "StudyDate=20250201-",
+                "StudyInstanceUID",
+            ],
+            1,
+        ),
+        (
+            "-S",
+            [
+                "QueryRetrieveLevel=STUDY",
+                "PatientName=doe^p?",
+                "StudyInstanceUID",
+                "ModalitiesInStudy",
+                "NumberOfStudyRelatedInstances",
+            ],
+            2,
+        ),
         ("-S", ["QueryRetrieveLevel=SERIES", "SeriesNumber=1", "SeriesInstanceUID"], 2),
         ("-S", ["QueryRetrieveLevel=IMAGE", "SOPInstanceUID", "InstanceNumber"], 12),
     ],
@@ -248,20 +318,38 @@ def test_findscu_levels(pacs, tmp_path, model, keys, expected):
 def test_findscu_list_of_uids(pacs, tmp_path):
     studies = findscu(pacs, "-S", "QueryRetrieveLevel=STUDY", "StudyInstanceUID", tmp=tmp_path)
     uids = "\\".join(d.StudyInstanceUID for d in studies)
-    again = findscu(pacs, "-S", "QueryRetrieveLevel=STUDY", f"StudyInstanceUID={uids}", tmp=tmp_path)
+    again = findscu(
+        pacs, "-S", "QueryRetrieveLevel=STUDY", f"StudyInstanceUID={uids}", tmp=tmp_path
+    )
     assert len(again) == 2
 
 
 def test_findscu_worklist(pacs, tmp_path):
-    pacs.schedule(PatientName="DOE^JANE", PatientID="W1", Modality="CT", ScheduledStationAETitle="CT01",
-                  ScheduledProcedureStepStartDate="20260105", ScheduledProcedureStepStartTime="0800",
-                  AccessionNumber="WA1")
-    pacs.schedule(PatientName="ROE^RICHARD", PatientID="W2", Modality="MR", ScheduledStationAETitle="MR01",
-                  ScheduledProcedureStepStartDate="20260109")
-    keys = ["PatientName", "PatientID", "AccessionNumber",
-            "(0040,0100)[0].Modality=MR", "(0040,0100)[0].ScheduledStationAETitle",
-            "(0040,0100)[0].ScheduledProcedureStepStartDate=20260101-20260131",
-            "(0040,0100)[0].ScheduledProcedureStepID"]
+    pacs.schedule(
+        PatientName="DOE^JANE",
+        PatientID="W1",
+        Modality="CT",
+        ScheduledStationAETitle="CT01",
+        ScheduledProcedureStepStartDate="20260105",
+        ScheduledProcedureStepStartTime="0800",
+        AccessionNumber="WA1",
+    )
+    pacs.schedule(
+        PatientName="ROE^RICHARD",
+        PatientID="W2",
+        Modality="MR",
+        ScheduledStationAETitle="MR01",
+        ScheduledProcedureStepStartDate="20260109",
+    )
+    keys = [
+        "PatientName",
+        "PatientID",
+        "AccessionNumber",
+        "(0040,0100)[0].Modality=MR",
+        "(0040,0100)[0].ScheduledStationAETitle",
+        "(0040,0100)[0].ScheduledProcedureStepStartDate=20260101-20260131",
+        "(0040,0100)[0].ScheduledProcedureStepID",
+    ]
     found = findscu(pacs, "-W", *keys, tmp=tmp_path)
     assert [d.PatientID for d in found] == ["W2"]
     assert found[0].ScheduledProcedureStepSequence[0].ScheduledStationAETitle == "MR01"
@@ -278,7 +366,9 @@ def storescp(tmp_path):
     port = support.free_port()
     proc = subprocess.Popen(
         [support.dcmtk("storescp"), "-aet", "STORESCP", "-od", str(folder), str(port)],
-        env=support.dcmtk_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=support.dcmtk_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_listening(port)
@@ -294,9 +384,23 @@ def test_movescu_to_dcmtk_storescp(pacs, study_files, storescp):
     study = next(iter(sent.values())).StudyInstanceUID
     pacs.config.peers["STORESCP"] = ("127.0.0.1", port)
     try:
-        out = run("movescu", "-v", "-S", "-aet", "MOVESCU", "-aec", "MEDLAB", "-aem", "STORESCP",
-                  "-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={study}",
-                  "127.0.0.1", str(pacs.port))
+        out = run(
+            "movescu",
+            "-v",
+            "-S",
+            "-aet",
+            "MOVESCU",
+            "-aec",
+            "MEDLAB",
+            "-aem",
+            "STORESCP",
+            "-k",
+            "QueryRetrieveLevel=STUDY",
+            "-k",
+            f"StudyInstanceUID={study}",
+            "127.0.0.1",
+            str(pacs.port),
+        )
     finally:
         del pacs.config.peers["STORESCP"]
     assert out.returncode == 0, out.stderr
@@ -309,9 +413,23 @@ def test_movescu_to_dcmtk_storescp(pacs, study_files, storescp):
 
 
 def test_movescu_unknown_destination(pacs):
-    out = run("movescu", "-v", "-S", "-aet", "MOVESCU", "-aec", "MEDLAB", "-aem", "NOWHERE",
-              "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=1.2.3",
-              "127.0.0.1", str(pacs.port))
+    out = run(
+        "movescu",
+        "-v",
+        "-S",
+        "-aet",
+        "MOVESCU",
+        "-aec",
+        "MEDLAB",
+        "-aem",
+        "NOWHERE",
+        "-k",
+        "QueryRetrieveLevel=STUDY",
+        "-k",
+        "StudyInstanceUID=1.2.3",
+        "127.0.0.1",
+        str(pacs.port),
+    )
     text = out.stdout + out.stderr
     assert "MoveDestinationUnknown" in text or "a801" in text.lower()
 
@@ -320,9 +438,22 @@ def test_movescu_unknown_destination(pacs):
 def test_getscu_whole_study(pacs, study_files, tmp_path):
     sent = {pydicom.dcmread(p).SOPInstanceUID: pydicom.dcmread(p) for p in study_files}
     study = next(iter(sent.values())).StudyInstanceUID
-    out = run("getscu", "-S", "-aet", "GETSCU", "-aec", "MEDLAB", "-od", str(tmp_path),
-              "-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={study}",
-              "127.0.0.1", str(pacs.port))
+    out = run(
+        "getscu",
+        "-S",
+        "-aet",
+        "GETSCU",
+        "-aec",
+        "MEDLAB",
+        "-od",
+        str(tmp_path),
+        "-k",
+        "QueryRetrieveLevel=STUDY",
+        "-k",
+        f"StudyInstanceUID={study}",
+        "127.0.0.1",
+        str(pacs.port),
+    )
     assert out.returncode == 0, out.stderr
     got = [pydicom.dcmread(p) for p in tmp_path.iterdir() if p.is_file()]
     assert len(got) == 6
@@ -342,9 +473,23 @@ def test_getscu_compressed_comes_back_as_stored(tmp_path):
         src = pydicom.dcmread(source)
         out_dir = tmp_path / "got"
         out_dir.mkdir()
-        out = run("getscu", "-S", "+xv", "-aec", "MEDLAB", "-od", str(out_dir),
-                  "-k", "QueryRetrieveLevel=SERIES", "-k", f"StudyInstanceUID={src.StudyInstanceUID}",
-                  "-k", f"SeriesInstanceUID={src.SeriesInstanceUID}", "127.0.0.1", str(server.port))
+        out = run(
+            "getscu",
+            "-S",
+            "+xv",
+            "-aec",
+            "MEDLAB",
+            "-od",
+            str(out_dir),
+            "-k",
+            "QueryRetrieveLevel=SERIES",
+            "-k",
+            f"StudyInstanceUID={src.StudyInstanceUID}",
+            "-k",
+            f"SeriesInstanceUID={src.SeriesInstanceUID}",
+            "127.0.0.1",
+            str(server.port),
+        )
         assert out.returncode == 0, out.stderr
     got = [pydicom.dcmread(p) for p in out_dir.iterdir()]
     assert len(got) == 1
@@ -359,9 +504,19 @@ def test_eight_storescu_at_once_store_2000_instances(tmp_path):
     chunks = [files[i::8] for i in range(8)]
     cfg = PACSConfig(port=0, root=tmp_path / "pacs", max_associations=8)
     with PACS(config=cfg) as server:
+
         def send(chunk):
-            return run("storescu", "-aet", "STORESCU", "-aec", "MEDLAB", "127.0.0.1", str(server.port),
-                       *map(str, chunk), timeout=300)
+            return run(
+                "storescu",
+                "-aet",
+                "STORESCU",
+                "-aec",
+                "MEDLAB",
+                "127.0.0.1",
+                str(server.port),
+                *map(str, chunk),
+                timeout=300,
+            )
 
         with ThreadPoolExecutor(8) as pool:
             results = list(pool.map(send, chunks))

@@ -19,7 +19,9 @@ DCIODVFY = Path("/usr/bin/dciodvfy")
 
 def dciodvfy_errors(path: Path, iod: str) -> list[str]:
     """dciodvfy's Error lines for ``path``, after checking it recognised the expected IOD."""
-    support.require(DCIODVFY.is_file(), "dicom3tools' dciodvfy is not installed (apt-get install dicom3tools)")
+    support.require(
+        DCIODVFY.is_file(), "dicom3tools' dciodvfy is not installed (apt-get install dicom3tools)"
+    )
     out = subprocess.run([str(DCIODVFY), str(path)], capture_output=True, text=True, timeout=60)
     text = out.stdout + out.stderr
     assert iod in text.split(), text[:500]
@@ -34,10 +36,16 @@ def study(tmp_path_factory):
     return src
 
 
-@pytest.mark.parametrize("profile", [
-    deid.Profile(),
-    deid.Profile.basic(date_shift_days=-30, replace={"PatientName": "CASE", "PatientID": "C1", "StudyID": "1"}),
-], ids=["basic", "teaching"])
+@pytest.mark.parametrize(
+    "profile",
+    [
+        deid.Profile(),
+        deid.Profile.basic(
+            date_shift_days=-30, replace={"PatientName": "CASE", "PatientID": "C1", "StudyID": "1"}
+        ),
+    ],
+    ids=["basic", "teaching"],
+)
 def test_deidentified_files_validate_no_worse(study, tmp_path, profile):
     report = deid.deidentify(study, tmp_path, profile, key="k")
     originals = sorted(study.glob("*.dcm"))
@@ -49,14 +57,29 @@ def test_deidentified_files_validate_no_worse(study, tmp_path, profile):
 
 
 def test_dicomdir_is_read_by_dcmdump_and_matches_the_files(study, tmp_path):
-    prof = deid.Profile.basic(date_shift_days=-30, replace={"PatientName": "CASE", "PatientID": "C1", "StudyID": "1"})
+    prof = deid.Profile.basic(
+        date_shift_days=-30, replace={"PatientName": "CASE", "PatientID": "C1", "StudyID": "1"}
+    )
     deid.deidentify(study, tmp_path / "copies", prof, key="k")
     tree = medlab.dicom.write_media(tmp_path / "copies", tmp_path / "cd", fileset_id="INTEROP")
-    out = subprocess.run([support.dcmtk("dcmdump"), "+P", "0004,1500", "+P", "0004,1511",
-                          str(tmp_path / "cd" / "DICOMDIR")], capture_output=True, text=True,
-                         env=support.dcmtk_env(), timeout=60)
+    out = subprocess.run(
+        [
+            support.dcmtk("dcmdump"),
+            "+P",
+            "0004,1500",
+            "+P",
+            "0004,1511",
+            str(tmp_path / "cd" / "DICOMDIR"),
+        ],
+        capture_output=True,
+        text=True,
+        env=support.dcmtk_env(),
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
-    file_ids = [v.replace("\\", "/") for v in re.findall(r"\(0004,1500\) CS \[([^\]]+)\]", out.stdout)]
+    file_ids = [
+        v.replace("\\", "/") for v in re.findall(r"\(0004,1500\) CS \[([^\]]+)\]", out.stdout)
+    ]
     uids = re.findall(r"\(0004,1511\) UI \[([^\]]+)\]", out.stdout)
     assert file_ids == tree.file_ids() and len(uids) == 3
     for file_id, uid in zip(file_ids, uids, strict=True):

@@ -18,9 +18,19 @@ def test_repo2docker_uses_the_binder_folder(tmp_path):
     repo2docker = BIN / "repo2docker"
     support.require(repo2docker.exists(), "jupyter-repo2docker is not installed (test extra)")
     out = subprocess.run(
-        [str(repo2docker), "--no-build", "--debug", "--user-id", "1000", "--user-name", "jovyan",
-         str(support.REPO)],
-        capture_output=True, text=True, timeout=120,
+        [
+            str(repo2docker),
+            "--no-build",
+            "--debug",
+            "--user-id",
+            "1000",
+            "--user-name",
+            "jovyan",
+            str(support.REPO),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     dockerfile = out.stdout + out.stderr
@@ -31,28 +41,48 @@ def test_repo2docker_uses_the_binder_folder(tmp_path):
 
 
 def _env(tmp_path):
-    return {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "MEDLAB_DATA": str(tmp_path / "data"),
-            "MEDLAB_HOME": str(tmp_path / "home"), "HOME": str(tmp_path)}
+    return {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+        "MEDLAB_DATA": str(tmp_path / "data"),
+        "MEDLAB_HOME": str(tmp_path / "home"),
+        "HOME": str(tmp_path),
+    }
 
 
 @pytest.mark.slow
 def test_postbuild_builds_the_sample_data(tmp_path):
-    out = subprocess.run(["bash", str(support.REPO / "binder" / "postBuild")], env=_env(tmp_path),
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        ["bash", str(support.REPO / "binder" / "postBuild")],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert (tmp_path / "data" / "ct_phantom").is_dir()
 
 
 def test_start_prepares_the_home_and_hands_over(tmp_path):
     shutil.copytree(support.REPO / "binder", tmp_path / "binder")
-    out = subprocess.run([str(support.REPO / "binder" / "start"), "sh", "-c", 'echo "ran with $MEDLAB_HOME"'],
-                         env=_env(tmp_path), capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [str(support.REPO / "binder" / "start"), "sh", "-c", 'echo "ran with $MEDLAB_HOME"'],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith(f"ran with {tmp_path / 'home'}")
     assert (tmp_path / "home").is_dir()
 
 
 def test_start_passes_the_exit_code_through(tmp_path):
-    out = subprocess.run([str(support.REPO / "binder" / "start"), "false"], env=_env(tmp_path),
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [str(support.REPO / "binder" / "start"), "false"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 1

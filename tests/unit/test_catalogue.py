@@ -34,7 +34,9 @@ def test_every_sample_resolves_and_reads(name):
         return
     ds = medlab.data.dataset(name)
     assert len(ds) > 5
-    assert ("file_meta" in dir(ds) and "TransferSyntaxUID" in ds.file_meta) == medlab.data.SAMPLES[name].file_meta
+    assert ("file_meta" in dir(ds) and "TransferSyntaxUID" in ds.file_meta) == medlab.data.SAMPLES[
+        name
+    ].file_meta
 
 
 def test_attribute_access_and_unknown_names():
@@ -71,7 +73,9 @@ def test_catalogue_agrees_with_pydicom(catalogue):
         path = medlab.data.get_path(entry.name)
         ds = pydicom.dcmread(path, stop_before_pixels=True, force=not sample.file_meta)
         assert entry.file == path.name
-        assert entry.modality == ds.get("Modality", "-") or (entry.modality == "-" and not ds.get("Modality"))
+        assert entry.modality == ds.get("Modality", "-") or (
+            entry.modality == "-" and not ds.get("Modality")
+        )
         assert entry.photometric == ds.get("PhotometricInterpretation", "-")
         if sample.file_meta:
             ts = ds.file_meta.TransferSyntaxUID
@@ -126,5 +130,7 @@ def test_catalogue_without_built_data_says_how_to_build(tmp_path):
 def test_catalogue_dataframe(catalogue):
     frame = catalogue.to_dataframe()
     assert len(frame) == len(catalogue)
-    assert {"name", "modality", "transfer_syntax_uid", "photometric", "size_kb", "purpose"} <= set(frame.columns)
+    assert {"name", "modality", "transfer_syntax_uid", "photometric", "size_kb", "purpose"} <= set(
+        frame.columns
+    )
     assert frame.set_index("name").loc["ct", "modality"] == "CT"

@@ -16,7 +16,9 @@ from medlab.data import build
 from medlab.errors import MedlabError
 
 matplotlib.use("Agg")
-census_module = sys.modules.get("medlab.dicom.census") or __import__("importlib").import_module("medlab.dicom.census")
+census_module = sys.modules.get("medlab.dicom.census") or __import__("importlib").import_module(
+    "medlab.dicom.census"
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,9 @@ def test_one_row_per_instance_with_values_decoded_like_pydicom(built):
             assert row["KVP"] == pytest.approx(float(ds.KVP))
         else:
             assert pd.isna(row["KVP"])
-        assert row["PixelSpacing"] == (tuple(float(v) for v in ds.PixelSpacing) if "PixelSpacing" in ds else None)
+        assert row["PixelSpacing"] == (
+            tuple(float(v) for v in ds.PixelSpacing) if "PixelSpacing" in ds else None
+        )
         assert bool(row["has_pixels"]) and row["missing_type1"] == ()
     deid = df[df["path"].str.startswith("deid_private")]
     assert set(deid["private_creators"]) == {("0019:MEDLAB VENDOR 1.0", "0029:MEDLAB VENDOR 1.0")}
@@ -68,7 +72,10 @@ def test_qa_is_clean_on_the_built_data_and_finds_each_planted_problem(built, mes
     assert found["missing Type 1"] == ["RescaleIntercept"]
     assert found["mixed photometric interpretation in a series"] == ["MONOCHROME1 vs MONOCHROME2"]
     assert found["mixed pixel spacing in a series"] == ["(0.7, 0.7) vs (0.8, 0.8)"]
-    assert len(found["duplicate SOP Instance UID"]) == 1 and "CT0003_resent.dcm" in found["duplicate SOP Instance UID"][0]
+    assert (
+        len(found["duplicate SOP Instance UID"]) == 1
+        and "CT0003_resent.dcm" in found["duplicate SOP Instance UID"][0]
+    )
     assert found["study with more than one patient"] == ["Patient IDs MLB-100587 vs MLB-10587"]
     assert report.private == {"0019:MEDLAB VENDOR 1.0": 3, "0029:MEDLAB VENDOR 1.0": 3}
     assert "5 finding(s)" in repr(report) and "medlab-qa" in report._repr_html_()

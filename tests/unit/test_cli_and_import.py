@@ -11,16 +11,34 @@ import pytest
 from medlab import cli
 from medlab.errors import MedlabError
 
-HEAVY = ("pydicom", "pynetdicom", "numpy", "matplotlib", "ipywidgets", "hl7apy", "pandas", "IPython")
+HEAVY = (
+    "pydicom",
+    "pynetdicom",
+    "numpy",
+    "matplotlib",
+    "ipywidgets",
+    "hl7apy",
+    "pandas",
+    "IPython",
+)
 
 
 def run(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "medlab", *args], capture_output=True, text=True,
-                          timeout=120, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "medlab", *args], capture_output=True, text=True, timeout=120, **kw
+    )
 
 
-@pytest.mark.parametrize("statement", ["import medlab", "import medlab.check", "import medlab.data",
-                                       "import medlab.cli", "import medlab.course"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import medlab",
+        "import medlab.check",
+        "import medlab.data",
+        "import medlab.cli",
+        "import medlab.course",
+    ],
+)
 def test_light_imports_pull_in_no_heavy_library(statement):
     code = f"{statement}; import sys, json; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -30,8 +48,14 @@ def test_light_imports_pull_in_no_heavy_library(statement):
 
 def test_rooms_load_on_first_use():
     out = subprocess.run(
-        [sys.executable, "-c", "import medlab, sys; medlab.check.registry(); print(callable(medlab.doctor))"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import medlab, sys; medlab.check.registry(); print(callable(medlab.doctor))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "True"
 
@@ -78,7 +102,9 @@ def test_doctor_flags_a_busy_port(monkeypatch):
 
 def test_a_medlab_error_prints_one_line_not_a_traceback(capsys, monkeypatch):
     def boom(args):
-        raise MedlabError("The sample is missing", where="data/ct_phantom", fix="Run `medlab data build`.")
+        raise MedlabError(
+            "The sample is missing", where="data/ct_phantom", fix="Run `medlab data build`."
+        )
 
     import medlab.health as health
 
@@ -90,7 +116,9 @@ def test_a_medlab_error_prints_one_line_not_a_traceback(capsys, monkeypatch):
 
 def test_medlab_error_hides_the_traceback_in_ipython():
     err = MedlabError("Not a DICOM file", where="byte 128 of x.txt", fix="Check the path.")
-    assert err._render_traceback_() == ["MedlabError: Not a DICOM file (at byte 128 of x.txt). Check the path."]
+    assert err._render_traceback_() == [
+        "MedlabError: Not a DICOM file (at byte 128 of x.txt). Check the path."
+    ]
 
 
 def test_python_dash_m_and_console_script_agree():

@@ -36,8 +36,15 @@ def ct():
 
 @pytest.fixture(scope="module")
 def pr(ct):
-    return create_gsps(ct, window=(40, 80), rotation=90, flip=True, text="look here",
-                       text_at=(300, 150), polyline=BOX)
+    return create_gsps(
+        ct,
+        window=(40, 80),
+        rotation=90,
+        flip=True,
+        text="look here",
+        text_at=(300, 150),
+        polyline=BOX,
+    )
 
 
 def _roundtrip(ds):
@@ -48,6 +55,7 @@ def _roundtrip(ds):
 
 
 # -- GSPS -------------------------------------------------------------------------
+
 
 def test_gsps_records_window_rotation_flip_and_annotations(ct, pr):
     pr = _roundtrip(pr)
@@ -66,8 +74,15 @@ def test_gsps_records_window_rotation_flip_and_annotations(ct, pr):
 
 
 def test_gsps_is_deterministic(ct, pr):
-    again = create_gsps(ct, window=(40, 80), rotation=90, flip=True, text="look here",
-                        text_at=(300, 150), polyline=BOX)
+    again = create_gsps(
+        ct,
+        window=(40, 80),
+        rotation=90,
+        flip=True,
+        text="look here",
+        text_at=(300, 150),
+        polyline=BOX,
+    )
     assert again.SOPInstanceUID == pr.SOPInstanceUID
     assert again.PresentationCreationDate == pr.PresentationCreationDate
 
@@ -103,6 +118,7 @@ def test_toggle_switches_the_view_and_leaves_pixel_data_alone(ct, pr):
 
 # -- SR ---------------------------------------------------------------------------
 
+
 def test_sr_outline_walks_the_whole_tree():
     outline = sr_outline(medlab.data.dataset("sr_comprehensive"))
     assert outline.count("NUM") == 2 and outline.count("CONTAINER") >= 2
@@ -136,6 +152,7 @@ def test_measurement_sr_round_trips(ct):
 
 # -- RT ---------------------------------------------------------------------------
 
+
 def test_rt_plan_has_beams_and_no_pixels():
     plan = medlab.data.dataset("rt_plan")
     summary = rt_summary(plan)
@@ -166,6 +183,7 @@ def test_rt_summary_rejects_other_objects():
 
 # -- ECG and SEG -------------------------------------------------------------------
 
+
 def test_ecg_has_twelve_labelled_leads_and_a_time_axis():
     ds = medlab.data.dataset("ecg")
     data, labels, hz, units = ecg_leads(ds)
@@ -189,6 +207,7 @@ def test_seg_masks_and_overlay():
 
 
 # -- twins -------------------------------------------------------------------------------
+
 
 def test_twins_table_lossless_zero_lossy_small():
     table = compare_twins()

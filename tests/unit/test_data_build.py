@@ -182,8 +182,8 @@ def test_cr_is_monochrome1_with_bones_low_and_lungs_high(studies):
     assert ds.ViewPosition == "PA" and ds.BodyPartExamined == "CHEST"
     image = ds.pixel_array.astype(float)
     rows, cols = image.shape
-    spine = image[rows // 2 - 50: rows // 2 + 50, cols // 2 - 10: cols // 2 + 10].mean()
-    lung = image[rows // 2 - 120: rows // 2 - 20, cols // 2 - 200: cols // 2 - 140].mean()
+    spine = image[rows // 2 - 50 : rows // 2 + 50, cols // 2 - 10 : cols // 2 + 10].mean()
+    lung = image[rows // 2 - 120 : rows // 2 - 20, cols // 2 - 200 : cols // 2 - 140].mean()
     air = image[60:100, 60:100].mean()
     # MONOCHROME1 shows the minimum white: mediastinum/spine white, lungs dark, air black.
     assert spine + 1000 < lung < air - 400
@@ -202,7 +202,10 @@ def test_deid_private_elements_carry_the_patients_name_and_id(studies):
         assert family in p29[0x11].value and patient.id in p29[0x11].value
         assert p29[0x12].value == patient.birth_date
         assert patient.name.encode() in p29[0x13].value
-        assert p29[0x20].value[0].private_block(0x0029, build.PRIVATE_CREATOR)[0x10].value == patient.name
+        assert (
+            p29[0x20].value[0].private_block(0x0029, build.PRIVATE_CREATOR)[0x10].value
+            == patient.name
+        )
         assert family in ds.ImageComments and patient.id in ds.ImageComments
         assert family in ds.AdditionalPatientHistory
         assert ds.OtherPatientIDsSequence[0].PatientID
@@ -234,9 +237,13 @@ def test_hl7_messages_parse_and_match_the_studies(built, studies):
         parsed[name] = parse_message(raw.decode("ascii"), find_groups=False)
     types = {n: m.msh.msh_9.to_er7() for n, m in parsed.items()}
     assert types == {
-        "ack": "ACK^O01^ACK", "adt_a01": "ADT^A01^ADT_A01", "adt_a03": "ADT^A03^ADT_A03",
-        "adt_a04": "ADT^A04^ADT_A01", "adt_a08": "ADT^A08^ADT_A01",
-        "orm_o01": "ORM^O01^ORM_O01", "oru_r01": "ORU^R01^ORU_R01",
+        "ack": "ACK^O01^ACK",
+        "adt_a01": "ADT^A01^ADT_A01",
+        "adt_a03": "ADT^A03^ADT_A03",
+        "adt_a04": "ADT^A04^ADT_A01",
+        "adt_a08": "ADT^A08^ADT_A01",
+        "orm_o01": "ORM^O01^ORM_O01",
+        "oru_r01": "ORU^R01^ORU_R01",
     }
     versions = sorted(m.msh.msh_12.to_er7() for m in parsed.values())
     assert versions == ["2.5.1"] * 6 + ["2.8.2"]
@@ -349,42 +356,68 @@ def test_noise_is_platform_independent():
 
 def test_cli_build_and_list_in_a_subprocess(tmp_path):
     out = tmp_path / "cli-data"
-    run = subprocess.run([sys.executable, "-m", "medlab", "data", "build", "--out", str(out), "--quiet"],
-                         capture_output=True, text=True, cwd=support.REPO, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "medlab", "data", "build", "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=support.REPO,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout == "" and run.stderr == ""
     assert (out / "MANIFEST.json").is_file() and build.verify(out) == []
-    listing = subprocess.run([sys.executable, "-m", "medlab", "data", "list", "--out", str(out)],
-                             capture_output=True, text=True, cwd=support.REPO, timeout=120)
+    listing = subprocess.run(
+        [sys.executable, "-m", "medlab", "data", "list", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=support.REPO,
+        timeout=120,
+    )
     assert listing.returncode == 0, listing.stderr
     assert "ct_phantom/series01_axial_5mm   12" in listing.stdout
     assert "cr_mono1/series01_chest_pa" in listing.stdout and "MONOCHROME1" in listing.stdout
     assert "mr_big_endian" in listing.stdout  # the named real samples too
-    again = subprocess.run([sys.executable, "-m", "medlab", "data", "build", "--out", str(out)],
-                           capture_output=True, text=True, cwd=support.REPO, timeout=120)
+    again = subprocess.run(
+        [sys.executable, "-m", "medlab", "data", "build", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=support.REPO,
+        timeout=120,
+    )
     assert again.returncode == 0 and again.stdout.startswith("Sample data up to date: 39 files")
 
 
 def test_cli_reports_an_unwritable_folder(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    run = subprocess.run([sys.executable, "-m", "medlab", "data", "build", "--out", str(blocker / "d")],
-                         capture_output=True, text=True, cwd=support.REPO, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "medlab", "data", "build", "--out", str(blocker / "d")],
+        capture_output=True,
+        text=True,
+        cwd=support.REPO,
+        timeout=120,
+    )
     assert run.returncode == 1
     assert run.stderr.startswith("medlab: Cannot write the sample data") and "--out" in run.stderr
 
 
 def test_build_module_imports_light():
-    code = "import sys, medlab.data, medlab.data.build, medlab.data.cli; " \
-           "print(sorted(m for m in ('numpy', 'pydicom', 'hl7apy', 'pandas') if m in sys.modules))"
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=support.REPO)
+    code = (
+        "import sys, medlab.data, medlab.data.build, medlab.data.cli; "
+        "print(sorted(m for m in ('numpy', 'pydicom', 'hl7apy', 'pandas') if m in sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=support.REPO
+    )
     assert run.stdout.strip() == "[]", run.stderr
 
 
 @pytest.mark.parametrize("folder", list(build.STUDIES))
 def test_dciodvfy_finds_no_errors(built, folder):
     dciodvfy = Path("/usr/bin/dciodvfy")
-    support.require(dciodvfy.is_file(), "dicom3tools' dciodvfy is not installed (apt-get install dicom3tools)")
+    support.require(
+        dciodvfy.is_file(), "dicom3tools' dciodvfy is not installed (apt-get install dicom3tools)"
+    )
     first = sorted((built / folder).rglob("*.dcm"))[0]
     run = subprocess.run([str(dciodvfy), str(first)], capture_output=True, text=True, timeout=60)
     output = run.stdout + run.stderr
@@ -395,8 +428,15 @@ def test_dciodvfy_finds_no_errors(built, folder):
 
 @pytest.mark.parametrize(("rows", "spacing"), [(512, 0.7), (256, 1.4)])
 def test_each_roi_lies_inside_one_material_on_every_slice(rows, spacing):
-    material = {"air": "air", "lung": "lung", "fat": "fat", "soft_tissue": "soft_tissue",
-                "water": "water", "bone": "cancellous_bone", "dense_bone": "cortical_bone"}
+    material = {
+        "air": "air",
+        "lung": "lung",
+        "fat": "fat",
+        "soft_tissue": "soft_tissue",
+        "water": "water",
+        "bone": "cancellous_bone",
+        "dense_bone": "cortical_bone",
+    }
     for z in np.arange(-30.0, 25.1, 2.5):
         hu = phantom.ct_hu(float(z), rows, spacing)
         for roi in phantom.CT_ROIS:
@@ -404,7 +444,9 @@ def test_each_roi_lies_inside_one_material_on_every_slice(rows, spacing):
             assert values.tolist() == [phantom.HU[material[roi.name]]], (z, roi.name)
 
 
-def test_interrupted_build_leaves_whole_files_and_the_next_build_finishes(built, tmp_path, monkeypatch):
+def test_interrupted_build_leaves_whole_files_and_the_next_build_finishes(
+    built, tmp_path, monkeypatch
+):
     out = tmp_path / "data"
     real_plan = build.plan
 

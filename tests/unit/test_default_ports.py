@@ -30,9 +30,13 @@ def held(port: int):
 
 
 def first_lines(args, medlab_home, wanted: str, limit: int = 6) -> list[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "medlab", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "MEDLAB_HOME": str(medlab_home)})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "medlab", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "MEDLAB_HOME": str(medlab_home)},
+    )
     lines = []
     try:
         for _ in range(limit):
@@ -51,12 +55,21 @@ def first_lines(args, medlab_home, wanted: str, limit: int = 6) -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize("command, default, ready", [
-    (["pacs", "serve"], 11112, "listening on"),
-    (["hl7", "listen"], 2575, "Listening for HL7"),
-])
-def test_a_taken_default_port_falls_back_to_a_free_one(command, default, ready, medlab_home, tmp_path):
-    root = ["--root", str(tmp_path / "pacs")] if command[0] == "pacs" else ["--store", str(tmp_path / "hl7")]
+@pytest.mark.parametrize(
+    "command, default, ready",
+    [
+        (["pacs", "serve"], 11112, "listening on"),
+        (["hl7", "listen"], 2575, "Listening for HL7"),
+    ],
+)
+def test_a_taken_default_port_falls_back_to_a_free_one(
+    command, default, ready, medlab_home, tmp_path
+):
+    root = (
+        ["--root", str(tmp_path / "pacs")]
+        if command[0] == "pacs"
+        else ["--store", str(tmp_path / "hl7")]
+    )
     with held(default):
         out = "".join(first_lines([*command, *root], medlab_home, ready))
     assert f"port {default} is in use; choosing a free port instead" in out
@@ -70,10 +83,18 @@ def test_an_explicit_busy_port_is_an_error(command, medlab_home, tmp_path):
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        root = ["--root", str(tmp_path / "p")] if command[0] == "pacs" else ["--store", str(tmp_path / "h")]
-        out = subprocess.run([sys.executable, "-m", "medlab", *command, "--port", str(port), *root],
-                             capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "MEDLAB_HOME": str(medlab_home)})
+        root = (
+            ["--root", str(tmp_path / "p")]
+            if command[0] == "pacs"
+            else ["--store", str(tmp_path / "h")]
+        )
+        out = subprocess.run(
+            [sys.executable, "-m", "medlab", *command, "--port", str(port), *root],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "MEDLAB_HOME": str(medlab_home)},
+        )
     assert out.returncode == 1
     assert out.stderr.startswith("medlab: ") and str(port) in out.stderr
     assert "Traceback" not in out.stderr

@@ -37,15 +37,37 @@ def test_every_keyword_of_the_table_is_in_the_dictionary():
     assert len(deid.BASIC_PROFILE) > 300
     unknown = [k for k in deid.BASIC_PROFILE if tag_for_keyword(k) is None]
     assert unknown == []
-    assert set(deid.BASIC_PROFILE.values()) <= {"D", "Z", "X", "U", "Z/D", "X/Z", "X/D", "X/Z/D", "X/Z/U*"}
+    assert set(deid.BASIC_PROFILE.values()) <= {
+        "D",
+        "Z",
+        "X",
+        "U",
+        "Z/D",
+        "X/Z",
+        "X/D",
+        "X/Z/D",
+        "X/Z/U*",
+    }
 
 
-@pytest.mark.parametrize(("keyword", "action"), [
-    ("PatientName", "Z"), ("PatientID", "Z"), ("PatientBirthDate", "Z"), ("AccessionNumber", "Z"),
-    ("StudyInstanceUID", "U"), ("SOPInstanceUID", "U"), ("FrameOfReferenceUID", "U"),
-    ("InstitutionName", "X/Z/D"), ("ImageComments", "X"), ("OtherPatientIDsSequence", "X"),
-    ("ContentDate", "Z/D"), ("SeriesDate", "X/D"), ("ReferencedImageSequence", "X/Z/U*"),
-])
+@pytest.mark.parametrize(
+    ("keyword", "action"),
+    [
+        ("PatientName", "Z"),
+        ("PatientID", "Z"),
+        ("PatientBirthDate", "Z"),
+        ("AccessionNumber", "Z"),
+        ("StudyInstanceUID", "U"),
+        ("SOPInstanceUID", "U"),
+        ("FrameOfReferenceUID", "U"),
+        ("InstitutionName", "X/Z/D"),
+        ("ImageComments", "X"),
+        ("OtherPatientIDsSequence", "X"),
+        ("ContentDate", "Z/D"),
+        ("SeriesDate", "X/D"),
+        ("ReferencedImageSequence", "X/Z/U*"),
+    ],
+)
 def test_table_rows_match_the_standard(keyword, action):
     assert deid.action_for(keyword) == action
 
@@ -79,10 +101,14 @@ def test_uids_are_replaced_consistently_so_the_hierarchy_survives(basic, source)
     assert len({c.SeriesInstanceUID for c in copies}) == 1
     assert len({c.SOPInstanceUID for c in copies}) == 3
     assert not {c.StudyInstanceUID for c in copies} & {o.StudyInstanceUID for o in originals}
-    assert all(c.SOPClassUID == o.SOPClassUID for c, o in zip(copies, originals, strict=True))  # registered UID kept
+    assert all(
+        c.SOPClassUID == o.SOPClassUID for c, o in zip(copies, originals, strict=True)
+    )  # registered UID kept
     tree = medlab.dicom.hierarchy(out)
     assert "1 patient, 1 study, 1 series, 3 instances; 0 problems" in repr(tree)
-    assert all((c.pixel_array == o.pixel_array).all() for c, o in zip(copies, originals, strict=True))
+    assert all(
+        (c.pixel_array == o.pixel_array).all() for c, o in zip(copies, originals, strict=True)
+    )
 
 
 def test_same_key_same_uids_other_key_other_uids(source):
@@ -126,10 +152,16 @@ def test_retain_safe_private_keeps_only_the_listed_element(source):
 
 def test_replace_gives_dummy_values_and_patient_characteristics_option(source):
     ds = pydicom.dcmread(next(source.rglob("*.dcm")))
-    prof = deid.Profile.basic(replace={"PatientName": "CASE^ONE", "PatientID": "C1"},
-                              retain_patient_characteristics=True)
+    prof = deid.Profile.basic(
+        replace={"PatientName": "CASE^ONE", "PatientID": "C1"}, retain_patient_characteristics=True
+    )
     out = deid.deidentify(ds, profile=prof, key="k").dataset
-    assert (out.PatientName, out.PatientID, out.PatientSex, out.PatientAge) == ("CASE^ONE", "C1", "F", "044Y")
+    assert (out.PatientName, out.PatientID, out.PatientSex, out.PatientAge) == (
+        "CASE^ONE",
+        "C1",
+        "F",
+        "044Y",
+    )
 
 
 def test_overlays_and_nested_uids():

@@ -18,11 +18,22 @@ from medlab.net.diagram import (
 def echo_events(n=1, calling="TRAINEE", called="MEDLAB"):
     return [
         ev.Transport(n, "TCP-OPEN", "?", called),
-        ev.AssociationRequest(n, "A-ASSOCIATE-RQ", calling, called,
-                              contexts=(ev.ContextRecord(1, "1.2.840.10008.1.1", ("1.2.840.10008.1.2",)),)),
-        ev.AssociationAccept(n, "A-ASSOCIATE-AC", called, calling,
-                             contexts=(ev.ContextRecord(1, "1.2.840.10008.1.1", (), "accepted",
-                                                        "1.2.840.10008.1.2"),)),
+        ev.AssociationRequest(
+            n,
+            "A-ASSOCIATE-RQ",
+            calling,
+            called,
+            contexts=(ev.ContextRecord(1, "1.2.840.10008.1.1", ("1.2.840.10008.1.2",)),),
+        ),
+        ev.AssociationAccept(
+            n,
+            "A-ASSOCIATE-AC",
+            called,
+            calling,
+            contexts=(
+                ev.ContextRecord(1, "1.2.840.10008.1.1", (), "accepted", "1.2.840.10008.1.2"),
+            ),
+        ),
         ev.Dimse(n, "C-ECHO-RQ", calling, called, message_id=1, sop_class="1.2.840.10008.1.1"),
         ev.Dimse(n, "C-ECHO-RSP", called, calling, message_id=1, status=0x0000),
         ev.Release(n, "A-RELEASE-RQ", calling, called),
@@ -35,8 +46,15 @@ def test_one_arrow_per_message_with_statuses_and_named_lifelines():
     diagram = sequence_diagram(echo_events())
     assert diagram.participants == ["TRAINEE", "MEDLAB"]  # the '?' of TCP-OPEN is filled in
     assert [r.message for r in diagram.rows] == [
-        "TCP-OPEN", "A-ASSOCIATE-RQ", "A-ASSOCIATE-AC", "C-ECHO-RQ", "C-ECHO-RSP",
-        "A-RELEASE-RQ", "A-RELEASE-RP", "TCP-CLOSE"]
+        "TCP-OPEN",
+        "A-ASSOCIATE-RQ",
+        "A-ASSOCIATE-AC",
+        "C-ECHO-RQ",
+        "C-ECHO-RSP",
+        "A-RELEASE-RQ",
+        "A-RELEASE-RP",
+        "TCP-CLOSE",
+    ]
     text = diagram.text()
     assert "MEDLAB -> TRAINEE: C-ECHO-RSP  0x0000 Success" in text
     assert "TRAINEE -> MEDLAB: A-ASSOCIATE-RQ  1 context(s) proposed" in text
@@ -58,15 +76,23 @@ def test_transport_and_pdus_can_be_left_out():
 
 
 def test_repeated_exchanges_fold_into_counts():
-    rows = [Row(1, "C-STORE-RQ", "A", "B", "CT", "dimse"), Row(1, "C-STORE-RSP", "B", "A", "ok", "dimse")] * 20
+    rows = [
+        Row(1, "C-STORE-RQ", "A", "B", "CT", "dimse"),
+        Row(1, "C-STORE-RSP", "B", "A", "ok", "dimse"),
+    ] * 20
     folded = fold(rows)
     assert [(r.message, r.count) for r in folded] == [("C-STORE-RQ", 20), ("C-STORE-RSP", 20)]
-    triple = [Row(1, "C-STORE-RQ", "B", "A", "", "dimse"), Row(1, "C-STORE-RSP", "A", "B", "", "dimse"),
-              Row(1, "C-GET-RSP", "B", "A", "Pending", "dimse")] * 3
+    triple = [
+        Row(1, "C-STORE-RQ", "B", "A", "", "dimse"),
+        Row(1, "C-STORE-RSP", "A", "B", "", "dimse"),
+        Row(1, "C-GET-RSP", "B", "A", "Pending", "dimse"),
+    ] * 3
     assert [r.count for r in fold(triple)] == [3, 3, 3]
     # a PDU is never folded, and different statuses stay apart
-    mixed = [Row(1, "C-FIND-RSP", "B", "A", "0xFF00 Pending", "dimse"),
-             Row(1, "C-FIND-RSP", "B", "A", "0x0000 Success", "dimse")]
+    mixed = [
+        Row(1, "C-FIND-RSP", "B", "A", "0xFF00 Pending", "dimse"),
+        Row(1, "C-FIND-RSP", "B", "A", "0x0000 Success", "dimse"),
+    ]
     assert len(fold(mixed)) == 2
     assert "×20" in folded[0].text(numbered=False)
 
@@ -75,8 +101,15 @@ def test_failures_are_marked():
     events = [
         ev.Transport(1, "TCP-OPEN", "?", "MEDLAB"),
         ev.AssociationRequest(1, "A-ASSOCIATE-RQ", "TRAINEE", "MEDLAB"),
-        ev.AssociationReject(1, "A-ASSOCIATE-RJ", "MEDLAB", "TRAINEE", result="rejected-permanent",
-                             source="service-user", reason="called-AE-title-not-recognized"),
+        ev.AssociationReject(
+            1,
+            "A-ASSOCIATE-RJ",
+            "MEDLAB",
+            "TRAINEE",
+            result="rejected-permanent",
+            source="service-user",
+            reason="called-AE-title-not-recognized",
+        ),
     ]
     rows = sequence_diagram(events).rows
     assert rows[-1].kind == "failure" and "called-AE-title-not-recognized" in rows[-1].label

@@ -70,7 +70,9 @@ def test_not_dicom(helper, tmp_path):
     notes.write_text("Patient: Smith\n" * 20)
     with pytest.raises(MedlabError) as err:
         HELPERS[helper](notes)
-    _assert_clear(err.value, "not a DICOM Part 10 file", "'DICM'", "byte 128 of notes.txt", "force=True")
+    _assert_clear(
+        err.value, "not a DICOM Part 10 file", "'DICM'", "byte 128 of notes.txt", "force=True"
+    )
 
 
 def test_not_dicom_even_with_force(tmp_path):
@@ -101,7 +103,13 @@ def test_bare_data_set_needs_force():
 def test_truncated_sample(helper):
     with pytest.raises(MedlabError) as err:
         HELPERS[helper](medlab.data.get_path("mr_truncated"))
-    _assert_clear(err.value, "(7FE0,0010) PixelData at byte 1488", "8192 bytes", "truncated", "MR_truncated.dcm")
+    _assert_clear(
+        err.value,
+        "(7FE0,0010) PixelData at byte 1488",
+        "8192 bytes",
+        "truncated",
+        "MR_truncated.dcm",
+    )
     assert err.value.where == "byte 1488 of MR_truncated.dcm"
 
 
@@ -115,7 +123,9 @@ def test_pydicom_itself_reads_the_truncated_sample_silently():
 
 def test_every_cut_inside_an_element_is_reported(mr_bytes):
     layout = scan(mr_bytes, name="mr")
-    boundaries = {0, 128, 132} | {e.offset for e in layout.elements} | {e.end for e in layout.elements}
+    boundaries = (
+        {0, 128, 132} | {e.offset for e in layout.elements} | {e.end for e in layout.elements}
+    )
     for cut in range(1, len(mr_bytes), 23):
         data = mr_bytes[:cut]
         if cut in boundaries:
@@ -124,7 +134,10 @@ def test_every_cut_inside_an_element_is_reported(mr_bytes):
             medlab.dicom.read(data)
         assert "byte" in err.value.where, cut
         if cut >= 132:
-            assert "truncated" in str(err.value) or "ends in the middle" in str(err.value), (cut, str(err.value))
+            assert "truncated" in str(err.value) or "ends in the middle" in str(err.value), (
+                cut,
+                str(err.value),
+            )
 
 
 def test_pydicom_reads_most_of_those_cuts_without_complaint(mr_bytes):

@@ -20,8 +20,9 @@ def media(tmp_path_factory):
     for i in (1, 2, 3):
         (src / f"CT{i:04d}.dcm").write_bytes(build._encode(build._deid_instance(i)))
     copies = tmp_path_factory.mktemp("copies")
-    prof = deid.Profile.basic(date_shift_days=-7, replace={"PatientName": "CASE^A", "PatientID": "C1",
-                                                           "StudyID": "1"})
+    prof = deid.Profile.basic(
+        date_shift_days=-7, replace={"PatientName": "CASE^A", "PatientID": "C1", "StudyID": "1"}
+    )
     deid.deidentify(src, copies, prof, key="t")
     out = tmp_path_factory.mktemp("media")
     return medlab.dicom.write_media(copies, out, fileset_id="test set"), out
@@ -29,8 +30,12 @@ def media(tmp_path_factory):
 
 def test_tree_follows_the_offsets(media):
     tree, out = media
-    assert (tree.fileset_id, tree.count("PATIENT"), tree.count("STUDY"), tree.count("SERIES")) == \
-        ("TEST SET", 1, 1, 1)
+    assert (tree.fileset_id, tree.count("PATIENT"), tree.count("STUDY"), tree.count("SERIES")) == (
+        "TEST SET",
+        1,
+        1,
+        1,
+    )
     assert len(tree.file_ids()) == 3
     assert [d for d, _ in tree.walk()] == [0, 1, 2, 3, 3, 3]
     assert "PATIENT C1 CASE^A" in repr(tree) and "<ul>" in tree._repr_html_()

@@ -65,7 +65,13 @@ DAMAGED = {
 def test_the_sweep_covers_the_samples():
     names = {p.name for p in IMAGE_FILES}
     assert len(IMAGE_FILES) >= 120
-    for name in ("RG1_UNCR.dcm", "OBXXXX1A.dcm", "693_J2KR.dcm", "examples_ybr_color.dcm", *DAMAGED):
+    for name in (
+        "RG1_UNCR.dcm",
+        "OBXXXX1A.dcm",
+        "693_J2KR.dcm",
+        "examples_ybr_color.dcm",
+        *DAMAGED,
+    ):
         assert name in names
 
 
@@ -73,8 +79,10 @@ def test_the_sweep_covers_the_samples():
 def test_to_display_every_image_sample(path):
     ds = _read(path)
     if path.name in DAMAGED:
-        with pytest.raises(MedlabError, match=path.name.replace(".", r"\.")), \
-                warnings.catch_warnings():
+        with (
+            pytest.raises(MedlabError, match=path.name.replace(".", r"\.")),
+            warnings.catch_warnings(),
+        ):
             warnings.simplefilter("ignore")
             to_display(ds)
         return
@@ -91,10 +99,16 @@ def test_to_display_every_image_sample(path):
         assert img.ndim == 3
 
 
-MONO1 = [p for p in IMAGE_FILES if p.name not in DAMAGED
-         and _read(p).get("PhotometricInterpretation") == "MONOCHROME1"]
-PALETTE = [p for p in IMAGE_FILES if p.name not in DAMAGED
-           and _read(p).get("PhotometricInterpretation") == "PALETTE COLOR"]
+MONO1 = [
+    p
+    for p in IMAGE_FILES
+    if p.name not in DAMAGED and _read(p).get("PhotometricInterpretation") == "MONOCHROME1"
+]
+PALETTE = [
+    p
+    for p in IMAGE_FILES
+    if p.name not in DAMAGED and _read(p).get("PhotometricInterpretation") == "PALETTE COLOR"
+]
 
 
 def test_there_are_monochrome1_and_palette_samples():
@@ -128,8 +142,9 @@ def test_palette_comes_out_rgb(path):
     stored, _ = stored_values(ds)
     img = to_display(ds)
     assert stored.ndim == 2 and img.shape == (*stored.shape, 3)
-    channels_differ = not (np.array_equal(img[..., 0], img[..., 1])
-                           and np.array_equal(img[..., 1], img[..., 2]))
+    channels_differ = not (
+        np.array_equal(img[..., 0], img[..., 1]) and np.array_equal(img[..., 1], img[..., 2])
+    )
     assert channels_differ, "the palette was not applied as colour"
 
 
@@ -146,16 +161,29 @@ def test_palette_matches_the_lookup_tables():
 # -- compressed twins --------------------------------------------------------------
 
 LOSSLESS_TWINS = [
-    ("693_UNCR", "693_J2KR"), ("693_UNCI", "693_J2KI"), ("MR2_UNCR", "MR2_J2KR"),
-    ("RG1_UNCR", "RG1_J2KR"), ("RG3_UNCR", "RG3_J2KR"), ("US1_UNCR", "US1_J2KR"),
-    ("MR_small", "MR_small_RLE"), ("MR_small", "MR_small_jpeg_ls_lossless"),
-    ("MR_small", "MR_small_jp2klossless"), ("MR_small", "MR_small_bigendian"),
-    ("MR_small", "MR_small_implicit"), ("emri_small", "emri_small_RLE"),
-    ("emri_small", "emri_small_jpeg_ls_lossless"), ("emri_small", "emri_small_jpeg_2k_lossless"),
-    ("OBXXXX1A", "OBXXXX1A_rle"), ("OBXXXX1A_2frame", "OBXXXX1A_rle_2frame"),
-    ("SC_rgb", "SC_rgb_rle"), ("SC_rgb", "SC_rgb_jpeg_gdcm"), ("SC_rgb", "SC_rgb_gdcm_KY"),
-    ("SC_rgb_16bit", "SC_rgb_rle_16bit"), ("SC_rgb_32bit", "SC_rgb_rle_32bit"),
-    ("rtdose", "rtdose_rle"), ("JPEG2000_UNC", "JPEG2000"),
+    ("693_UNCR", "693_J2KR"),
+    ("693_UNCI", "693_J2KI"),
+    ("MR2_UNCR", "MR2_J2KR"),
+    ("RG1_UNCR", "RG1_J2KR"),
+    ("RG3_UNCR", "RG3_J2KR"),
+    ("US1_UNCR", "US1_J2KR"),
+    ("MR_small", "MR_small_RLE"),
+    ("MR_small", "MR_small_jpeg_ls_lossless"),
+    ("MR_small", "MR_small_jp2klossless"),
+    ("MR_small", "MR_small_bigendian"),
+    ("MR_small", "MR_small_implicit"),
+    ("emri_small", "emri_small_RLE"),
+    ("emri_small", "emri_small_jpeg_ls_lossless"),
+    ("emri_small", "emri_small_jpeg_2k_lossless"),
+    ("OBXXXX1A", "OBXXXX1A_rle"),
+    ("OBXXXX1A_2frame", "OBXXXX1A_rle_2frame"),
+    ("SC_rgb", "SC_rgb_rle"),
+    ("SC_rgb", "SC_rgb_jpeg_gdcm"),
+    ("SC_rgb", "SC_rgb_gdcm_KY"),
+    ("SC_rgb_16bit", "SC_rgb_rle_16bit"),
+    ("SC_rgb_32bit", "SC_rgb_rle_32bit"),
+    ("rtdose", "rtdose_rle"),
+    ("JPEG2000_UNC", "JPEG2000"),
 ]
 
 #: Lossy codecs: (reference, compressed, max mean |difference| in display units [0, 1]).
@@ -207,10 +235,13 @@ def test_decoders_for_every_compressed_sample_are_installed():
 
 # -- pipeline steps -----------------------------------------------------------------------
 
+
 def test_hounsfield_units_from_rescale():
     ds = pydicom.dcmread(get_testdata_file("693_UNCR.dcm"))
     hu = modality_values(ds)
-    assert hu[256, 256] == ds.pixel_array[256, 256] * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    assert hu[256, 256] == ds.pixel_array[256, 256] * float(ds.RescaleSlope) + float(
+        ds.RescaleIntercept
+    )
 
 
 def test_linear_window_follows_ps3_3_c_11_2_1_2():

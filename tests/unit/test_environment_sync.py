@@ -58,6 +58,10 @@ def test_binder_apt_has_dcmtk():
 
 
 def test_the_parser_notices_drift(tmp_path):
-    drifted = (support.REPO / "binder" / "environment.yml").read_text().replace("pydicom>=3.0,<4", "pydicom>=2")
+    drifted = (
+        (support.REPO / "binder" / "environment.yml")
+        .read_text()
+        .replace("pydicom>=3.0,<4", "pydicom>=2")
+    )
     (tmp_path / "environment.yml").write_text(drifted)
     assert yaml_pip_deps(tmp_path / "environment.yml") != pyproject_deps()

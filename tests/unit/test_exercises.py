@@ -50,7 +50,9 @@ def test_plausible_wrong_answer_is_rejected_without_revealing(ex_id):
         assert right.casefold() not in verdict.message.casefold(), "the hint gives the answer away"
     for hint in ex.hints:
         if isinstance(right, str) and len(right) > 3:
-            assert right.casefold() not in hint.casefold() or ex.choices, "a hint gives the answer away"
+            assert right.casefold() not in hint.casefold() or ex.choices, (
+                "a hint gives the answer away"
+            )
 
 
 @pytest.mark.parametrize("ex_id", list(EXERCISES))
@@ -69,16 +71,28 @@ def _broken_checker(answer):
 
 
 def test_a_checker_that_crashes_gives_a_verdict_not_a_traceback():
-    ex = Exercise(id="99.1", question="q", checker=_broken_checker, hints=("look again",),
-                  solution_code="answer = 1", wrong_code="answer = 2")
+    ex = Exercise(
+        id="99.1",
+        question="q",
+        checker=_broken_checker,
+        hints=("look again",),
+        solution_code="answer = 1",
+        wrong_code="answer = 2",
+    )
     verdict = ex.check(3)
     assert verdict.outcome == INCORRECT
     assert "could not be checked" in verdict.message and "look again" in verdict.message
 
 
 def test_verdict_renders_as_text_and_html():
-    ex = Exercise(id="99.2", question="q", checker=expect_choice("SCU", "think again"),
-                  hints=("h1", "h2"), solution_code="answer = 'SCU'", wrong_code="answer = 'x'")
+    ex = Exercise(
+        id="99.2",
+        question="q",
+        checker=expect_choice("SCU", "think again"),
+        hints=("h1", "h2"),
+        solution_code="answer = 'SCU'",
+        wrong_code="answer = 'x'",
+    )
     assert repr(ex.check(" scu ")) == "[99.2] Correct: Well done."
     assert "medlab-incorrect" in ex.check("SCP")._repr_html_()
     assert "Not attempted" in repr(ex.check())
@@ -87,8 +101,14 @@ def test_verdict_renders_as_text_and_html():
 
 
 def test_hints_come_in_order_and_solution_shows_the_reference_code():
-    ex = Exercise(id="99.3", question="q", checker=expect_choice("a", "no"), hints=("one", "two"),
-                  solution_code="answer = 'a'", wrong_code="answer = 'b'")
+    ex = Exercise(
+        id="99.3",
+        question="q",
+        checker=expect_choice("a", "no"),
+        hints=("one", "two"),
+        solution_code="answer = 'a'",
+        wrong_code="answer = 'b'",
+    )
     assert "one" in repr(ex.hint()) and "two" in repr(ex.hint()) and "two" in repr(ex.hint())
     assert "answer = 'a'" in repr(ex.solution())
 
@@ -97,8 +117,14 @@ def test_wrong_answer_text_is_the_hint():
     def checker(answer):
         raise WrongAnswer("count the bytes again")
 
-    ex = Exercise(id="99.4", question="q", checker=checker, hints=("h",),
-                  solution_code="answer = 1", wrong_code="answer = 2")
+    ex = Exercise(
+        id="99.4",
+        question="q",
+        checker=checker,
+        hints=("h",),
+        solution_code="answer = 1",
+        wrong_code="answer = 2",
+    )
     assert ex.check(1).message == "count the bytes again"
 
 
@@ -110,10 +136,17 @@ def test_progress_is_recorded_and_a_corrupt_record_is_recreated(medlab_home):
     ex.check(ex.run_code(ex.solution_code))
     ex.check(ex.run_code(ex.wrong_code))  # a later wrong try does not undo a correct answer
     record = json.loads((medlab_home / "progress.json").read_text())
-    assert record["exercises"][ex.id] | {"when": 0} == {"outcome": CORRECT, "attempts": 3, "when": 0}
+    assert record["exercises"][ex.id] | {"when": 0} == {
+        "outcome": CORRECT,
+        "attempts": 3,
+        "when": 0,
+    }
 
     (medlab_home / "progress.json").write_text("{not json")
     with pytest.warns(UserWarning, match="could not be read"):
         assert _progress.load() == {}
     ex.check(...)
-    assert json.loads((medlab_home / "progress.json").read_text())["exercises"][ex.id]["outcome"] == NOT_ATTEMPTED
+    assert (
+        json.loads((medlab_home / "progress.json").read_text())["exercises"][ex.id]["outcome"]
+        == NOT_ATTEMPTED
+    )

@@ -34,12 +34,41 @@ def sample_files() -> list[Path]:
     return sorted(found, key=lambda p: (p.name, str(p)))
 
 
-NO_META = {"OT-PAL-8-face.dcm", "ExplVR_BigEndNoMeta.dcm", "ExplVR_LitEndNoMeta.dcm", "no_meta.dcm", "rtstruct.dcm"}
+NO_META = {
+    "OT-PAL-8-face.dcm",
+    "ExplVR_BigEndNoMeta.dcm",
+    "ExplVR_LitEndNoMeta.dcm",
+    "no_meta.dcm",
+    "rtstruct.dcm",
+}
 GARBAGE_FORCED = {"no_meta.dcm"}
-TRUNCATED = {"MR_truncated.dcm", "emri_small_jpeg_2k_lossless_too_short.dcm", "rtplan_truncated.dcm"}
-TAGS = ("SpecificCharacterSet", "ImageType", "SOPClassUID", "SOPInstanceUID", "StudyDate", "StudyTime", "Modality",
-        "Manufacturer", "PatientName", "PatientID", "PatientSex", "PatientAge", "SliceThickness", "Rows", "Columns",
-        "PixelSpacing", "BitsAllocated", "WindowCenter", "PhotometricInterpretation", "InstanceNumber")
+TRUNCATED = {
+    "MR_truncated.dcm",
+    "emri_small_jpeg_2k_lossless_too_short.dcm",
+    "rtplan_truncated.dcm",
+}
+TAGS = (
+    "SpecificCharacterSet",
+    "ImageType",
+    "SOPClassUID",
+    "SOPInstanceUID",
+    "StudyDate",
+    "StudyTime",
+    "Modality",
+    "Manufacturer",
+    "PatientName",
+    "PatientID",
+    "PatientSex",
+    "PatientAge",
+    "SliceThickness",
+    "Rows",
+    "Columns",
+    "PixelSpacing",
+    "BitsAllocated",
+    "WindowCenter",
+    "PhotometricInterpretation",
+    "InstanceNumber",
+)
 
 
 def _raw_lengths(path: Path, force: bool) -> dict[int, int]:
@@ -47,7 +76,9 @@ def _raw_lengths(path: Path, force: bool) -> dict[int, int]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = pydicom.dcmread(path, force=force)
-    return {int(tag): raw.length for tag, raw in ds._dict.items() if isinstance(raw, RawDataElement)}
+    return {
+        int(tag): raw.length for tag, raw in ds._dict.items() if isinstance(raw, RawDataElement)
+    }
 
 
 @pytest.mark.parametrize("path", sample_files(), ids=lambda p: p.name)
@@ -82,7 +113,9 @@ def test_every_sample_table_agrees_with_pydicom(path):
         elif elem.VM == 0:
             assert row.value == "<empty>"
         else:
-            assert row.value == '"' + ("\\".join(map(str, value)) if elem.VM > 1 else str(value)) + '"'
+            assert (
+                row.value == '"' + ("\\".join(map(str, value)) if elem.VM > 1 else str(value)) + '"'
+            )
 
 
 def test_row_looks_like_the_teaching_layout():
@@ -90,7 +123,10 @@ def test_row_looks_like_the_teaching_layout():
     line = next(x for x in text.splitlines() if x.startswith("0008  0020"))
     assert re.sub(r"\s+", " ", line) == '0008 0020 | 8 | Study Date | DA | 1 | "20040119"'
     image_type = next(x for x in text.splitlines() if x.startswith("0008  0008"))
-    assert re.sub(r"\s+", " ", image_type) == '0008 0008 | 22 | Image Type | CS | 3 | "ORIGINAL\\PRIMARY\\AXIAL"'
+    assert (
+        re.sub(r"\s+", " ", image_type)
+        == '0008 0008 | 22 | Image Type | CS | 3 | "ORIGINAL\\PRIMARY\\AXIAL"'
+    )
 
 
 def test_sequences_are_indented_and_pixel_data_summarised():
@@ -140,17 +176,32 @@ def test_dataset_input_gives_the_lengths_pydicom_would_write():
     for keyword in ("PatientName", "StudyDate", "ImageType", "Rows", "PixelData"):
         assert from_ds.row(keyword).length == from_file.row(keyword).length
     ds.PatientName = "A^B"
-    assert medlab.dicom.header_table(ds).row("PatientName").length == 4  # 3 characters, padded to even
+    assert (
+        medlab.dicom.header_table(ds).row("PatientName").length == 4
+    )  # 3 characters, padded to even
 
 
 def test_lookup_every_way():
-    by = [medlab.dicom.lookup(k) for k in ("StudyDate", "Study Date", 0x00080020, (0x0008, 0x0020),
-                                           "(0008,0020)", "00080020", "0008,0020")]
+    by = [
+        medlab.dicom.lookup(k)
+        for k in (
+            "StudyDate",
+            "Study Date",
+            0x00080020,
+            (0x0008, 0x0020),
+            "(0008,0020)",
+            "00080020",
+            "0008,0020",
+        )
+    ]
     assert all(info == by[0] for info in by)
     assert (by[0].keyword, by[0].name, by[0].vr, by[0].vm) == ("StudyDate", "Study Date", "DA", "1")
     assert medlab.dicom.lookup("ImageType").vm == "2-n"
     assert medlab.dicom.lookup("PixelSpacing").vm == "2"
-    assert repr(medlab.dicom.lookup("PatientName")) == "(0010,0010) PatientName: \"Patient's Name\", VR PN, VM 1"
+    assert (
+        repr(medlab.dicom.lookup("PatientName"))
+        == '(0010,0010) PatientName: "Patient\'s Name", VR PN, VM 1'
+    )
     with pytest.raises(MedlabError, match="private tag"):
         medlab.dicom.lookup("(0029,1010)")
     with pytest.raises(MedlabError, match="not a keyword"):
@@ -160,10 +211,32 @@ def test_lookup_every_way():
 def test_vr_catalogue_has_real_examples():
     cat = medlab.dicom.vr_catalogue()
     vrs = [row[0] for row in cat.rows]
-    assert vrs == ["AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "SQ", "ST", "TM", "UI",
-                   "UL", "US", "OB", "OW", "UN"]
+    assert vrs == [
+        "AE",
+        "AS",
+        "CS",
+        "DA",
+        "DS",
+        "DT",
+        "IS",
+        "LO",
+        "LT",
+        "PN",
+        "SH",
+        "SQ",
+        "ST",
+        "TM",
+        "UI",
+        "UL",
+        "US",
+        "OB",
+        "OW",
+        "UN",
+    ]
     examples = {row[0]: row[4] for row in cat.rows}
-    assert examples["AS"] == 'PatientAge = "000Y"' and examples["DA"].startswith("InstanceCreationDate")
+    assert examples["AS"] == 'PatientAge = "000Y"' and examples["DA"].startswith(
+        "InstanceCreationDate"
+    )
     assert all(row[3] for row in cat.rows), "every VR has a real example"
     assert examples["UN"].startswith("private (0013,1010)")
     assert "AE  Application Entity" in repr(cat) and "<table" in cat._repr_html_()
@@ -172,7 +245,9 @@ def test_vr_catalogue_has_real_examples():
 def test_private_blocks_of_the_siemens_sample():
     blocks = medlab.dicom.private_blocks(medlab.data.get_path("mr_overlay"))
     assert [(b.creator_tag, b.creator, len(b.elements)) for b in blocks] == [
-        ("(0029,0010)", "SIEMENS MEDCOM HEADER", 4), ("(0029,0011)", "SIEMENS MEDCOM OOG", 3)]
+        ("(0029,0010)", "SIEMENS MEDCOM HEADER", 4),
+        ("(0029,0011)", "SIEMENS MEDCOM OOG", 3),
+    ]
     assert blocks[1].range == "(0029,1100)-(0029,11FF)"
     assert "No private blocks." == repr(medlab.dicom.private_blocks(medlab.data.get_path("mr")))
 
@@ -188,4 +263,6 @@ def test_tag_browser_widget_filters_on_traits():
     browser.show.value = "Public"
     assert len(browser.shown) == 6
     browser.search.value = ""
-    assert len(browser.shown) == sum(1 for r in browser.table.rows if r.kind == "element" and not r.private)
+    assert len(browser.shown) == sum(
+        1 for r in browser.table.rows if r.kind == "element" and not r.private
+    )

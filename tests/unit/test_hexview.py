@@ -40,14 +40,34 @@ def sample_files() -> list[Path]:
 
 SAMPLES = sample_files()
 #: No preamble / 'DICM' (bare data sets): refused without force=True.
-NO_META = {"OT-PAL-8-face.dcm", "ExplVR_BigEndNoMeta.dcm", "ExplVR_LitEndNoMeta.dcm", "no_meta.dcm", "rtstruct.dcm"}
+NO_META = {
+    "OT-PAL-8-face.dcm",
+    "ExplVR_BigEndNoMeta.dcm",
+    "ExplVR_LitEndNoMeta.dcm",
+    "no_meta.dcm",
+    "rtstruct.dcm",
+}
 #: Starts with a stray byte: with force=True the first "element" claims 173 MB (pydicom reads garbage silently).
 GARBAGE_FORCED = {"no_meta.dcm"}
 #: Cut short on purpose in pydicom's test suite.
-TRUNCATED = {"MR_truncated.dcm", "emri_small_jpeg_2k_lossless_too_short.dcm", "rtplan_truncated.dcm"}
+TRUNCATED = {
+    "MR_truncated.dcm",
+    "emri_small_jpeg_2k_lossless_too_short.dcm",
+    "rtplan_truncated.dcm",
+}
 #: Tags whose value bytes are checked against pydicom at the offsets the view reports.
-CHECKED = ("SOPInstanceUID", "PatientName", "Modality", "StudyDate", "Rows", "Columns", "BitsAllocated",
-           "ImageType", "PixelSpacing", "TransferSyntaxUID")
+CHECKED = (
+    "SOPInstanceUID",
+    "PatientName",
+    "Modality",
+    "StudyDate",
+    "Rows",
+    "Columns",
+    "BitsAllocated",
+    "ImageType",
+    "PixelSpacing",
+    "TransferSyntaxUID",
+)
 
 
 def test_there_are_many_samples():
@@ -67,7 +87,9 @@ def _decoded_matches(view: HexView, ds, keyword: str) -> None:
         text = raw.decode("latin-1").rstrip("\x00 ")
         expected = "\\".join(str(v) for v in elem.value) if elem.VM > 1 else str(elem.value)
         if elem.VR in ("DS", "IS"):  # numbers as text: compare as numbers
-            assert [float(v) for v in text.split("\\")] == pytest.approx([float(v) for v in expected.split("\\")])
+            assert [float(v) for v in text.split("\\")] == pytest.approx(
+                [float(v) for v in expected.split("\\")]
+            )
         else:
             assert text == expected
     assert len(raw) % 2 == 0 and len(raw) == (info.length or 0)
@@ -81,7 +103,10 @@ def test_every_sample_renders_or_fails_cleanly(path):
             medlab.dicom.hexview(path)
         assert "force=True" in str(err.value)
         if path.name in GARBAGE_FORCED:
-            with pytest.raises(MedlabError, match="declares a value of 173228800 bytes.*do not start with a DICOM data element"):
+            with pytest.raises(
+                MedlabError,
+                match="declares a value of 173228800 bytes.*do not start with a DICOM data element",
+            ):
                 medlab.dicom.hexview(path, force=True)
             return
         view = medlab.dicom.hexview(path, force=True)
@@ -99,7 +124,9 @@ def test_every_sample_renders_or_fails_cleanly(path):
     assert 'class="hx-tag"' in page and "<pre" in page
     layout = view.layout
     assert layout.problem is None
-    if not layout.deflated:  # every byte is accounted for: the last element ends at the end of the file
+    if (
+        not layout.deflated
+    ):  # every byte is accounted for: the last element ends at the end of the file
         top = [e for e in layout.elements if e.depth == 0]
         assert max(e.end for e in top) == path.stat().st_size
     ds = view.loaded.dataset
@@ -149,7 +176,12 @@ def test_only_and_limit():
     view = medlab.dicom.hexview(medlab.data.get_path("ct"), only=["PatientName", 0x00080060])
     keys = [line.key for line in view.lines if line.key]
     assert keys == ["(0008,0060)", "(0010,0010)"]
-    assert len([ln for ln in medlab.dicom.hexview(medlab.data.get_path("ct"), limit=5).lines if ln.key]) == 5
+    assert (
+        len(
+            [ln for ln in medlab.dicom.hexview(medlab.data.get_path("ct"), limit=5).lines if ln.key]
+        )
+        == 5
+    )
 
 
 def test_nested_sequences_items_and_fragments_are_shown():
@@ -157,7 +189,9 @@ def test_nested_sequences_items_and_fragments_are_shown():
     assert "(0010,1002) OtherPatientIDsSequence SQ = <sequence of 2 items>" in text
     assert "> Item 1" in text and "  (0010,0020) PatientID" in text
     j2k = repr(medlab.dicom.hexview(medlab.data.get_path("mr_j2k")))
-    assert "Basic Offset Table" in j2k and "Fragment 1" in j2k and "Sequence Delimitation Item" in j2k
+    assert (
+        "Basic Offset Table" in j2k and "Fragment 1" in j2k and "Sequence Delimitation Item" in j2k
+    )
 
 
 def test_implicit_file_has_no_vr_bytes():
@@ -173,7 +207,10 @@ def test_explorer_widget_shows_the_chosen_element():
     assert "43 6F 6D 70" in explorer.pane.value and "CompressedSamples^MR1" in explorer.pane.value
     labels = [label for label, _ in explorer.dropdown.options]
     explorer.dropdown.value = labels.index(next(x for x in labels if "(0028,0010) Rows" in x))
-    assert "Showing (0028,0010) Rows" in explorer.pane.value and "value: <code>64</code>" in explorer.pane.value
+    assert (
+        "Showing (0028,0010) Rows" in explorer.pane.value
+        and "value: <code>64</code>" in explorer.pane.value
+    )
 
 
 def test_hexview_is_the_function_whatever_was_imported_first():
@@ -185,9 +222,17 @@ def test_hexview_is_the_function_whatever_was_imported_first():
         "assert d.hierarchy.__name__ == 'hierarchy'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
-    light = subprocess.run([sys.executable, "-c", "import medlab.dicom, medlab.widgets, sys; "
-                            "print('pydicom' in sys.modules, 'ipywidgets' in sys.modules)"],
-                           check=True, capture_output=True, text=True)
+    light = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import medlab.dicom, medlab.widgets, sys; "
+            "print('pydicom' in sys.modules, 'ipywidgets' in sys.modules)",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert light.stdout.split() == ["False", "False"]
 
 

@@ -44,7 +44,11 @@ def test_clean_demo_study(clean):
     assert h.problems == []
     (patient,) = h.patients.values()
     (study,) = patient.studies.values()
-    assert [(s.number, s.modality, len(s.instances)) for s in study.series.values()] == [(1, "CT", 3), (2, "MR", 2), (3, "CT", 2)]
+    assert [(s.number, s.modality, len(s.instances)) for s in study.series.values()] == [
+        (1, "CT", 3),
+        (2, "MR", 2),
+        (3, "CT", 2),
+    ]
     text = repr(h)
     assert text.splitlines()[0] == "study: 1 patient, 1 study, 3 series, 7 instances; 0 problems"
     assert "Patient MEDLAB-001 (MEDLAB^DEMO): 1 study, 3 series, 7 instances" in text
@@ -88,7 +92,9 @@ def test_every_sample_file_at_once():
                 readable.append(str(ds.SOPInstanceUID))
     assert h.counts["instances"] == len(readable)
     unreadable = {p.uid for p in h.problems if p.kind == "unreadable"}
-    assert {"no_meta.dcm", "rtstruct.dcm", "OT-PAL-8-face.dcm"} <= {Path(u).name for u in unreadable}
+    assert {"no_meta.dcm", "rtstruct.dcm", "OT-PAL-8-face.dcm"} <= {
+        Path(u).name for u in unreadable
+    }
     duplicated = {u for u, n in Counter(readable).items() if n > 1}
     assert duplicated == {p.uid for p in h.problems if p.kind == "duplicate_sop"}
     assert len(duplicated) > 3  # pydicom ships the same MR in many encodings
@@ -122,7 +128,9 @@ def test_a_non_dicom_file_in_the_folder_is_skipped(clean, tmp_path):
     (folder / "a.dcm").write_bytes((clean / "ct1_1.dcm").read_bytes())
     h = medlab.dicom.hierarchy(folder)
     assert h.counts["instances"] == 1
-    assert [p.kind for p in h.problems] == ["unreadable"] and "README.txt skipped" in h.problems[0].message
+    assert [p.kind for p in h.problems] == ["unreadable"] and "README.txt skipped" in h.problems[
+        0
+    ].message
 
 
 def test_bad_paths(tmp_path):
@@ -154,12 +162,17 @@ def test_uid_info(uid, valid, why):
 
 def test_uid_names_and_roots():
     info = uid_info("1.2.840.10008.1.2.4.90")
-    assert (info.name, info.kind) == ("JPEG 2000 Image Compression (Lossless Only)", "Transfer Syntax")
+    assert (info.name, info.kind) == (
+        "JPEG 2000 Image Compression (Lossless Only)",
+        "Transfer Syntax",
+    )
     assert "defined by the DICOM standard" in info.root
     assert uid_info("1.2.840.10008.5.1.4.1.1.2").name == "CT Image Storage"
     assert "2.25" in uid_info(course_uid("x")).root
     assert "organisation" in uid_info("1.3.12.2.1107.5.1.4").root
-    assert "registered name: CT Image Storage (SOP Class)" in repr(uid_info("1.2.840.10008.5.1.4.1.1.2"))
+    assert "registered name: CT Image Storage (SOP Class)" in repr(
+        uid_info("1.2.840.10008.5.1.4.1.1.2")
+    )
 
 
 def test_course_uid_is_deterministic_valid_and_distinct():

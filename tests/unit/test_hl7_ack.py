@@ -39,8 +39,14 @@ def test_aa_swaps_sender_and_receiver_and_reads_back_the_control_id(name):
 
 
 def test_ae_in_v25_plus_carries_an_err_segment_with_location_and_text():
-    reply = hl7.ack(samples.ADT_A06, "AE", "PID-7 is not a date & time", where="PID-7",
-                    error_code=102, when="2024")
+    reply = hl7.ack(
+        samples.ADT_A06,
+        "AE",
+        "PID-7 is not a date & time",
+        where="PID-7",
+        error_code=102,
+        when="2024",
+    )
     err = fields(reply, "ERR")
     assert err[2].split("^") == ["PID", "1", "7"]
     assert err[3].split("^") == ["102", "Data type error", "HL70357"]

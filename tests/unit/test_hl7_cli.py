@@ -17,8 +17,9 @@ MEDLAB = [sys.executable, "-m", "medlab"]
 
 
 def run(*args, **kw):
-    return subprocess.run([*MEDLAB, *args], capture_output=True, text=True, timeout=60,
-                          cwd=str(support.REPO), **kw)
+    return subprocess.run(
+        [*MEDLAB, *args], capture_output=True, text=True, timeout=60, cwd=str(support.REPO), **kw
+    )
 
 
 def test_dissect_and_summary(tmp_path):
@@ -44,9 +45,14 @@ def test_dissect_of_a_bad_file_is_one_plain_line(tmp_path):
 def test_listen_and_send(tmp_path):
     port = support.free_port()
     store = tmp_path / "store"
-    proc = subprocess.Popen([*MEDLAB, "hl7", "listen", "--port", str(port), "--store", str(store)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=str(support.REPO), env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [*MEDLAB, "hl7", "listen", "--port", str(port), "--store", str(store)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=str(support.REPO),
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         assert "Listening" in proc.stdout.readline()
         path = tmp_path / "msgs.hl7"

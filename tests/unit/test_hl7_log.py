@@ -15,8 +15,11 @@ def test_read_log_line_blocks_with_mixed_line_ends_and_bom(tmp_path):
     texts = list(samples.SAMPLES.values())
     body = "\ufeff" + "\r\n".join(texts[0].split("\r")) + "\r\n"  # no blank line after it
     body += "\n".join(texts[1].split("\r")) + "\n\n\n"
-    body += "\r".join(texts[2].split("\r")) + "\r\r" + "\n".join(t.replace("\r", "\n")
-                                                               for t in texts[3:])
+    body += (
+        "\r".join(texts[2].split("\r"))
+        + "\r\r"
+        + "\n".join(t.replace("\r", "\n") for t in texts[3:])
+    )
     path.write_bytes(body.encode("utf-8"))
     assert list(hl7.read_log(path)) == texts
 
@@ -54,8 +57,9 @@ def test_summary_counts_match_a_full_parse(tmp_path):
     assert summary.by_type == by_type
     assert summary.by_facility == by_facility
     assert summary.by_hour == by_hour
-    assert summary.by_message_code()["ADT"] == sum(n for k, n in by_type.items()
-                                                   if k.startswith("ADT"))
+    assert summary.by_message_code()["ADT"] == sum(
+        n for k, n in by_type.items() if k.startswith("ADT")
+    )
     assert summary.by_type["ADT^A03"] >= 1  # the custom-delimiter sample was counted right
 
 
@@ -68,9 +72,22 @@ def test_summary_of_texts_counts_unreadable_and_renders():
 
 
 def test_bench_script_runs_on_a_small_log():
-    out = subprocess.run([sys.executable, "bench/hl7_log.py", "--count", "500",
-                          "--parse-sample", "20", "--rounds", "1"],
-                         capture_output=True, text=True, check=True, cwd=str(_repo()))
+    out = subprocess.run(
+        [
+            sys.executable,
+            "bench/hl7_log.py",
+            "--count",
+            "500",
+            "--parse-sample",
+            "20",
+            "--rounds",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(_repo()),
+    )
     assert "messages/s" in out.stdout and "hl7apy" in out.stdout
 
 

@@ -70,14 +70,24 @@ def test_message_split_across_many_tcp_writes(listener):
     with socket.create_connection((listener.host, listener.port)) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for i in range(0, len(data), 7):
-            sock.sendall(data[i:i + 7])
+            sock.sendall(data[i : i + 7])
             time.sleep(0.001)
         assert msa(read_frame(sock))[1] == "AA"
 
 
 def test_garbage_around_frames_is_skipped_and_both_messages_answered(listener):
-    payload = (b"\x00\xffnoise" + SB + samples.ADT_A06.encode() + EB + CR + b"\r\njunk"
-               + SB + samples.ORU_R01.encode() + EB + CR)
+    payload = (
+        b"\x00\xffnoise"
+        + SB
+        + samples.ADT_A06.encode()
+        + EB
+        + CR
+        + b"\r\njunk"
+        + SB
+        + samples.ORU_R01.encode()
+        + EB
+        + CR
+    )
     with socket.create_connection((listener.host, listener.port)) as sock:
         sock.sendall(payload)
         first, second = read_frame(sock), read_frame(sock)
@@ -182,7 +192,10 @@ def test_send_errors_are_plain(tmp_path):
         port = probe.getsockname()[1]
     with pytest.raises(MedlabError, match="Nobody is listening"):
         hl7.send("127.0.0.1", port, samples.ADT_A06)
-    with hl7.Listener(port=0, store=tmp_path) as lis, pytest.raises(MedlabError, match="Cannot listen"):
+    with (
+        hl7.Listener(port=0, store=tmp_path) as lis,
+        pytest.raises(MedlabError, match="Cannot listen"),
+    ):
         hl7.Listener(port=lis.port, store=tmp_path / "another-store").start()
 
 

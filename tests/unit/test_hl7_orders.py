@@ -27,7 +27,9 @@ def test_orm_maps_every_documented_attribute():
     sps = ds.ScheduledProcedureStepSequence[0]
     assert sps.Modality == "CT" and sps.ScheduledStationAETitle == "CT_ROOM1"
     assert (sps.ScheduledProcedureStepStartDate, sps.ScheduledProcedureStepStartTime) == (
-        "20240312", "110000")
+        "20240312",
+        "110000",
+    )
     assert sps.ScheduledProcedureStepID == "SPS0001"
     assert sps.ScheduledPerformingPhysicianName == "RAY^TESSA"
     assert sps.ScheduledProcedureStepStatus == "SCHEDULED"
@@ -44,7 +46,10 @@ def test_omi_uses_ipc_and_tq1():
     assert (ds.AccessionNumber, ds.RequestedProcedureID) == ("ACC20240002", "RP0002")
     assert ds.StudyInstanceUID.endswith(".2")
     sps = ds.ScheduledProcedureStepSequence[0]
-    assert (sps.ScheduledProcedureStepID, sps.ScheduledProcedureStepStartTime) == ("SPS0002", "113000")
+    assert (sps.ScheduledProcedureStepID, sps.ScheduledProcedureStepStartTime) == (
+        "SPS0002",
+        "113000",
+    )
 
 
 def test_person_names_swap_prefix_and_suffix():
@@ -59,11 +64,14 @@ def test_without_zds_the_study_uid_is_derived_reproducibly():
     assert first.StudyInstanceUID.startswith("2.25.")
 
 
-@pytest.mark.parametrize("text, where", [
-    (samples.ADT_A01, "MSH-9"),
-    (samples.ORM_O01.replace("ORC|NW|", "ORC|CA|"), "ORC-1"),
-    (samples.ORM_O01.replace("|ACC20240001|", "||"), "OBR-18"),
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        (samples.ADT_A01, "MSH-9"),
+        (samples.ORM_O01.replace("ORC|NW|", "ORC|CA|"), "ORC-1"),
+        (samples.ORM_O01.replace("|ACC20240001|", "||"), "OBR-18"),
+    ],
+)
 def test_what_cannot_become_a_worklist_item_is_explained(text, where):
     with pytest.raises(MedlabError) as info:
         hl7.order_to_worklist(text)

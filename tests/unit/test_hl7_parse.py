@@ -89,8 +89,9 @@ def test_z_segments_and_fields_beyond_the_definition_are_kept_and_flagged():
     d = hl7.dissect(samples.ADT_A08_Z)
     assert d["ZPI"].note.startswith("Z-segment")
     assert d["ZPI-2.2"].value == "JQ" and d["ZPI-3"].value == "WHEELCHAIR"
-    extra = samples.ADT_A06.replace("PV1|1|I|W2^12^1^GENHOSP",
-                                    "PV1|1|I|W2^12^1^GENHOSP" + "|" * 60 + "SURPRISE")
+    extra = samples.ADT_A06.replace(
+        "PV1|1|I|W2^12^1^GENHOSP", "PV1|1|I|W2^12^1^GENHOSP" + "|" * 60 + "SURPRISE"
+    )
     row = hl7.dissect(extra)["PV1-63"]
     assert row.value == "SURPRISE" and "beyond" in row.note
     assert any(f.where == "PV1-63" for f in hl7.validate(extra))
@@ -102,8 +103,10 @@ def test_escaped_values_are_shown_unescaped():
     assert "A\\T\\E" in hl7.er7(hl7.parse(samples.ADT_A04_AE))
 
 
-@pytest.mark.parametrize("value", ["A&E", "50|50", "x^y~z", "back\\slash", "A\\T\\E literally",
-                                   "", "plain", "&&^^||~~\\\\"])
+@pytest.mark.parametrize(
+    "value",
+    ["A&E", "50|50", "x^y~z", "back\\slash", "A\\T\\E literally", "", "plain", "&&^^||~~\\\\"],
+)
 def test_escape_round_trip(value):
     escaped = hl7.escape(value)
     for char in "|^~&":
@@ -172,8 +175,10 @@ def test_import_medlab_hl7_is_light():
     import subprocess
     import sys
 
-    code = ("import sys, medlab.hl7; medlab.hl7.escape('A&E'); "
-            "print(any(m.startswith(('hl7apy', 'pydicom', 'ipywidgets')) for m in sys.modules))")
+    code = (
+        "import sys, medlab.hl7; medlab.hl7.escape('A&E'); "
+        "print(any(m.startswith(('hl7apy', 'pydicom', 'ipywidgets')) for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -184,8 +189,9 @@ def test_latin1_bytes_from_an_older_feed_are_read():
     assert msg.pid.pid_5.to_er7() == "MÜLLER^JOSÉ"
 
 
-@pytest.mark.parametrize("version", ["2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.8",
-                                     "2.8.1", "2.8.2"])
+@pytest.mark.parametrize(
+    "version", ["2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.8", "2.8.1", "2.8.2"]
+)
 def test_every_version_from_2_3_to_2_8_is_read_with_its_own_definitions(version):
     structure = "ADT^A01" if version == "2.3" else "ADT^A01^ADT_A01"
     text = samples.ADT_A06.replace("ADT^A06^ADT_A06", structure).replace("|2.5.1", f"|{version}")

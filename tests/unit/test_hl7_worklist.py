@@ -21,9 +21,16 @@ def worklist_find(port, aet, station, **top):
     assoc = ae.associate("127.0.0.1", port, ae_title=aet)
     assert assoc.is_established
     query = Dataset()
-    for keyword in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex",
-                    "AccessionNumber", "StudyInstanceUID", "RequestedProcedureID",
-                    "RequestedProcedureDescription"):
+    for keyword in (
+        "PatientName",
+        "PatientID",
+        "PatientBirthDate",
+        "PatientSex",
+        "AccessionNumber",
+        "StudyInstanceUID",
+        "RequestedProcedureID",
+        "RequestedProcedureDescription",
+    ):
         setattr(query, keyword, top.get(keyword, ""))
     sps = Dataset()
     sps.ScheduledStationAETitle = station
@@ -53,9 +60,15 @@ def test_orders_through_the_listener_are_found_by_a_worklist_c_find(medlab_home)
         assert sorted(i.AccessionNumber for i in found) == ["ACC20240001", "ACC20240002"]
         item = next(i for i in found if i.AccessionNumber == "ACC20240001")
         expected = hl7.order_to_worklist(samples.ORM_O01)
-        for keyword in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex",
-                        "StudyInstanceUID", "RequestedProcedureID",
-                        "RequestedProcedureDescription"):
+        for keyword in (
+            "PatientName",
+            "PatientID",
+            "PatientBirthDate",
+            "PatientSex",
+            "StudyInstanceUID",
+            "RequestedProcedureID",
+            "RequestedProcedureDescription",
+        ):
             assert item[keyword].value == expected[keyword].value, keyword
         sps = item.ScheduledProcedureStepSequence[0]
         assert (sps.Modality, sps.ScheduledProcedureStepID) == ("CT", "SPS0001")

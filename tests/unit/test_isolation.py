@@ -60,7 +60,9 @@ def test_two_users_get_their_own_ports_and_folders(tmp_path, monkeypatch):
             pacs = PACS(port=0).start()
             listener = Listener(port=0).start()
             started[user] = (home, pacs, listener)
-        ports = [p.port for _h, p, _l in started.values()] + [li.port for _h, _p, li in started.values()]
+        ports = [p.port for _h, p, _l in started.values()] + [
+            li.port for _h, _p, li in started.values()
+        ]
         assert len(set(ports)) == 4 and 0 not in ports
         for home, pacs, listener in started.values():
             assert pacs.root.resolve().is_relative_to(home.resolve())
@@ -154,14 +156,20 @@ def _stop(kind, port, t, pid=1):
 def test_history_clashes(tmp_path):
     homes = {u: tmp_path / u / ".medlab" for u in ("alice", "bob")}
     a_root, b_root = str(homes["alice"] / "pacs"), str(homes["bob"] / "pacs")
-    clean = {"alice": [_start("pacs", 5000, a_root, 0), _stop("pacs", 5000, 10)],
-             "bob": [_start("pacs", 5000, b_root, 11), _stop("pacs", 5000, 20)]}
+    clean = {
+        "alice": [_start("pacs", 5000, a_root, 0), _stop("pacs", 5000, 10)],
+        "bob": [_start("pacs", 5000, b_root, 11), _stop("pacs", 5000, 20)],
+    }
     assert classroom.history_clashes(clean, homes) == []
-    same_port = {"alice": [_start("pacs", 5000, a_root, 0)],  # never stopped: runs to the end
-                 "bob": [_start("pacs", 5000, b_root, 11), _stop("pacs", 5000, 20)]}
+    same_port = {
+        "alice": [_start("pacs", 5000, a_root, 0)],  # never stopped: runs to the end
+        "bob": [_start("pacs", 5000, b_root, 11), _stop("pacs", 5000, 20)],
+    }
     assert any("port 5000" in c for c in classroom.history_clashes(same_port, homes))
-    same_root = {"alice": [_start("pacs", 5000, a_root, 0), _stop("pacs", 5000, 10)],
-                 "bob": [_start("pacs", 5001, a_root, 5), _stop("pacs", 5001, 20)]}
+    same_root = {
+        "alice": [_start("pacs", 5000, a_root, 0), _stop("pacs", 5000, 10)],
+        "bob": [_start("pacs", 5001, a_root, 5), _stop("pacs", 5001, 20)],
+    }
     found = classroom.history_clashes(same_root, homes)
     assert any("root" in c for c in found) and any("outside its home" in c for c in found)
 
@@ -178,8 +186,9 @@ def test_index_outside_home_and_pacs_roots(tmp_path):
     for root in ("pacs", "lessons/pacs-1", "lessons/receiver-2"):
         (homes["alice"] / root).mkdir(parents=True)
         (homes["alice"] / root / "index.sqlite").write_bytes(b"")
-    assert [p.relative_to(homes["alice"]).as_posix() for p in classroom.pacs_roots(homes["alice"])] == [
-        "lessons/pacs-1", "lessons/receiver-2", "pacs"]
+    assert [
+        p.relative_to(homes["alice"]).as_posix() for p in classroom.pacs_roots(homes["alice"])
+    ] == ["lessons/pacs-1", "lessons/receiver-2", "pacs"]
     assert classroom.pacs_roots(homes["bob"]) == []
 
 
@@ -187,10 +196,12 @@ def test_content_leaks_and_missing():
     markers = {"alice": "MLU-alice", "bob": "MLU-bob"}
     common = {"PAT0001"}
     leaks, missing = classroom.content_leaks(
-        {"alice": {"MLU-alice", *common}, "bob": {"MLU-bob", *common}}, markers)
+        {"alice": {"MLU-alice", *common}, "bob": {"MLU-bob", *common}}, markers
+    )
     assert (leaks, missing) == ([], [])
     leaks, missing = classroom.content_leaks(
-        {"alice": {"MLU-alice", "MLU-bob"}, "bob": set()}, markers)
+        {"alice": {"MLU-alice", "MLU-bob"}, "bob": set()}, markers
+    )
     assert leaks == ["alice's PACS holds bob's MLU-bob"]
     assert missing == ["bob's PACS lacks its own MLU-bob"]
 
@@ -222,7 +233,8 @@ def test_pacs_query_sees_a_study_stored_into_the_wrong_users_pacs(tmp_path):
 
 def test_hl7_store_reader(tmp_path):
     (tmp_path / "000001_ADT_A01_x_AA.hl7").write_bytes(
-        b"MSH|^~\\&|A|B|C|D|20260101||ADT^A01|x|P|2.5\rPID|1||MLU-bob^^^MEDLAB||X\r")
+        b"MSH|^~\\&|A|B|C|D|20260101||ADT^A01|x|P|2.5\rPID|1||MLU-bob^^^MEDLAB||X\r"
+    )
     assert classroom.hl7_patients(tmp_path) == {"MLU-bob"}
     assert classroom.hl7_patients(tmp_path / "absent") == set()
 
@@ -243,13 +255,20 @@ _HOLDER = textwrap.dedent("""
 
 def _hold(user, run_id, port, index):
     env = {**os.environ, "JUPYTERHUB_USER": user, classroom.RUN_ENV: run_id}
-    proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(port), str(index)], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(port), str(index)],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return proc, int(proc.stdout.readline())
 
 
-@pytest.mark.skipif(not Path("/proc/net/tcp").exists() or not hasattr(socket, "SO_REUSEPORT"),
-                    reason="needs Linux /proc and SO_REUSEPORT")
+@pytest.mark.skipif(
+    not Path("/proc/net/tcp").exists() or not hasattr(socket, "SO_REUSEPORT"),
+    reason="needs Linux /proc and SO_REUSEPORT",
+)
 def test_sampler_sees_two_users_forced_onto_one_port_and_one_index(tmp_path):
     run_id = uuid.uuid4().hex
     index = tmp_path / "pacs" / "index.sqlite"
@@ -265,7 +284,11 @@ def test_sampler_sees_two_users_forced_onto_one_port_and_one_index(tmp_path):
         other, other_port = _hold("carol", run_id, 0, tmp_path / "carol-index.sqlite")
         procs.append(other)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and {o.owner for o in sampler.observations()} < {"alice", "bob", "carol"}:
+        while time.monotonic() < deadline and {o.owner for o in sampler.observations()} < {
+            "alice",
+            "bob",
+            "carol",
+        }:
             time.sleep(0.05)
         time.sleep(0.2)
     finally:
@@ -290,4 +313,5 @@ def test_shared_writes_are_noticed(tmp_path):
     assert classroom.shared_writes(before, classroom.tree_snapshot(tmp_path)) == []
     (tmp_path / "new.sqlite").write_bytes(b"y")
     assert classroom.shared_writes(before, classroom.tree_snapshot(tmp_path)) == [
-        f"shared file written: {tmp_path / 'new.sqlite'}"]
+        f"shared file written: {tmp_path / 'new.sqlite'}"
+    ]

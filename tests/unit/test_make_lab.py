@@ -48,7 +48,11 @@ def test_make_lab_serves_lesson_00_on_loopback(tmp_path):
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "BROWSER": "true"}
     proc = subprocess.Popen(
         ["make", "--no-print-directory", "lab", f"PORT={port}", "LAB_ARGS=--no-browser"],
-        cwd=support.REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=support.REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     lines = []
@@ -66,7 +70,9 @@ def test_make_lab_serves_lesson_00_on_loopback(tmp_path):
         token = url.split("token=")[1]
         status = _get(f"http://127.0.0.1:{port}/api/status?token={token}")
         assert status.status == 200
-        page = _get(f"http://127.0.0.1:{port}/api/contents/00_start_here.ipynb?content=0&token={token}")
+        page = _get(
+            f"http://127.0.0.1:{port}/api/contents/00_start_here.ipynb?content=0&token={token}"
+        )
         assert page.status == 200
         assert _listening_addresses(port) == {"0100007F"}, "JupyterLab must bind 127.0.0.1 only"
         assert "00_start_here.ipynb" in "".join(lines) or "/lab" in url

@@ -23,10 +23,19 @@ pytestmark = pytest.mark.slow
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}",  # nbgrader calls `alembic` by name
-           "MEDLAB_HOME": str(course / "grader-home")}  # graded answers must not count as anyone's progress
-    out = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env, capture_output=True,
-                         text=True, timeout=900)
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ['PATH']}",  # nbgrader calls `alembic` by name
+        "MEDLAB_HOME": str(course / "grader-home"),
+    }  # graded answers must not count as anyone's progress
+    out = subprocess.run(
+        [str(BIN / "nbgrader"), *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out
 
@@ -40,7 +49,9 @@ def answered(release_nb: Path, dest: Path, wrong_id: str | None) -> None:
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution") and STUB in cell.source:
-            ex = exercises[meta["grade_id"].removeprefix("ex").removesuffix("_answer").replace("_", ".")]
+            ex = exercises[
+                meta["grade_id"].removeprefix("ex").removesuffix("_answer").replace("_", ".")
+            ]
             code = ex.wrong_code if ex.id == wrong_id else ex.solution_code
             cell.source = cell.source.replace(STUB, f"{ex.setup}\n{code}".strip())
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -63,12 +74,16 @@ def test_export_marks_answer_and_test_cells(course):
     assert (root / "nbgrader_config.py").is_file()
     graded = sorted(ex for ids in written.values() for ex in ids)
     assert graded == sorted(registry()), "every exercise of the course is graded"
-    nb = nbformat.read(root / "source" / "01_what_is_dicom" / "01_what_is_dicom.ipynb", as_version=4)
+    nb = nbformat.read(
+        root / "source" / "01_what_is_dicom" / "01_what_is_dicom.ipynb", as_version=4
+    )
     answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert len(answers) == len(tests) == 4
     assert all("### BEGIN SOLUTION" in c.source and "### END SOLUTION" in c.source for c in answers)
-    assert all(c.metadata["nbgrader"]["locked"] and c.metadata["nbgrader"]["points"] >= 1 for c in tests)
+    assert all(
+        c.metadata["nbgrader"]["locked"] and c.metadata["nbgrader"]["points"] >= 1 for c in tests
+    )
 
 
 def test_round_trip_scores(course):

@@ -23,9 +23,11 @@ def pacs(tmp_path_factory):
 def test_widget_shows_a_result_per_context(pacs):
     from medlab.widgets import negotiation
 
-    widget = negotiation(pacs, sop_classes=("Verification", "CT Image Storage",
-                                             "Basic Grayscale Print Management (Meta)"),
-                         transfer_syntaxes=("JPEG Baseline (lossy)",))
+    widget = negotiation(
+        pacs,
+        sop_classes=("Verification", "CT Image Storage", "Basic Grayscale Print Management (Meta)"),
+        transfer_syntaxes=("JPEG Baseline (lossy)",),
+    )
     results = {r.sop_class: r for r in widget.negotiate()}
     assert results["1.2.840.10008.5.1.4.1.1.2"].result == "accepted"
     assert results["1.2.840.10008.5.1.4.1.1.2"].transfer_syntax == "1.2.840.10008.1.2.4.50"

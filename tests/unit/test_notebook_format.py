@@ -51,7 +51,12 @@ def test_stored_executed_in_order_without_errors(path):
             assert out.get("name") != "stderr", f"stderr (a warning?) in:\n{src}\n{out.get('text')}"
 
 
-NBVAL_MARKERS = {"NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION", "NBVAL_SKIP"}
+NBVAL_MARKERS = {
+    "NBVAL_IGNORE_OUTPUT",
+    "NBVAL_CHECK_OUTPUT",
+    "NBVAL_RAISES_EXCEPTION",
+    "NBVAL_SKIP",
+}
 
 
 @pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
@@ -61,7 +66,8 @@ def test_nbval_markers_are_whole_lines(path):
         for line in text(cell).splitlines():
             if "NBVAL_" in line:
                 assert line.strip().lstrip("#").strip() in NBVAL_MARKERS, (
-                    f"put the nbval marker alone on its line (explain on the next): {line!r}")
+                    f"put the nbval marker alone on its line (explain on the next): {line!r}"
+                )
 
 
 @pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
@@ -101,9 +107,13 @@ def test_at_least_two_checked_exercises(path):
         if cell["cell_type"] == "markdown" and re.match(r"## Exercise \d+", text(cell)):
             follow = next(c for c in cells[i + 1 :] if c["cell_type"] == "code")
             match = re.search(rf"lesson{number}\.ex(\d+)\.check\(answer\)", text(follow))
-            assert match, f"the cell after {text(cell).splitlines()[0]!r} must call lesson{number}.exN.check(answer)"
+            assert match, (
+                f"the cell after {text(cell).splitlines()[0]!r} must call lesson{number}.exN.check(answer)"
+            )
             assert f"{number}.{match.group(1)}" in registry()
-            assert re.search(r"^answer = \.\.\.", text(follow), re.M), "store the placeholder answer = ..."
+            assert re.search(r"^answer = \.\.\.", text(follow), re.M), (
+                "store the placeholder answer = ..."
+            )
             checked += 1
     assert checked >= 2
 
@@ -114,7 +124,9 @@ def test_every_registered_exercise_appears_in_its_lesson(path):
     source = "\n".join(text(c) for c in load(path)["cells"] if c["cell_type"] == "code")
     for ex_id in (k for k in registry() if k.startswith(f"{number}.")):
         k = ex_id.split(".")[1]
-        assert re.search(rf"lesson{number}\.ex{k}\b", source), f"exercise {ex_id} is not used in {path.name}"
+        assert re.search(rf"lesson{number}\.ex{k}\b", source), (
+            f"exercise {ex_id} is not used in {path.name}"
+        )
 
 
 def test_every_lesson_module_has_a_notebook():

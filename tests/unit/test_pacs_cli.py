@@ -24,7 +24,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 def medlab(*args: str, home: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "medlab", *args],
-        capture_output=True, text=True, timeout=60, cwd=support.REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=support.REPO,
         env={**os.environ, "MEDLAB_HOME": str(home)},
     )
 
@@ -35,8 +38,22 @@ class Server:
     def __init__(self, root: Path, port: int, *extra: str) -> None:
         self.port = port
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "medlab", "pacs", "serve", "--root", str(root), "--port", str(port), *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=support.REPO,
+            [
+                sys.executable,
+                "-m",
+                "medlab",
+                "pacs",
+                "serve",
+                "--root",
+                str(root),
+                "--port",
+                str(port),
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=support.REPO,
         )
         self.lines: list[str] = []
         self.ready = threading.Event()
@@ -82,7 +99,9 @@ def test_serve_refuses_a_busy_port(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        out = medlab("pacs", "serve", "--root", str(tmp_path / "p"), "--port", str(port), home=tmp_path)
+        out = medlab(
+            "pacs", "serve", "--root", str(tmp_path / "p"), "--port", str(port), home=tmp_path
+        )
     assert out.returncode == 1
     assert out.stderr.startswith("medlab: The PACS cannot listen")
     assert "Traceback" not in out.stderr
@@ -154,15 +173,44 @@ def test_ls_worklist_and_conformance(tmp_path):
     assert "    Series 2  MR  1 instance(s)  series 2" in out.stdout
     assert out.stdout.splitlines()[-1] == "1 patient(s), 1 study(ies), 2 instance(s)"
 
-    add = medlab("pacs", "worklist", "add", "--root", str(root), "--patient-name", "DOE^JANE",
-                 "--patient-id", "P9", "--modality", "CT", "--station", "CT01", "--date", "20260105",
-                 "--time", "0930", home=tmp_path)
+    add = medlab(
+        "pacs",
+        "worklist",
+        "add",
+        "--root",
+        str(root),
+        "--patient-name",
+        "DOE^JANE",
+        "--patient-id",
+        "P9",
+        "--modality",
+        "CT",
+        "--station",
+        "CT01",
+        "--date",
+        "20260105",
+        "--time",
+        "0930",
+        home=tmp_path,
+    )
     assert add.returncode == 0 and add.stdout.strip() == "SPS0001"
     listed = medlab("pacs", "worklist", "ls", "--root", str(root), home=tmp_path)
     assert "SPS0001  20260105 0930  CT  CT01  DOE^JANE [P9]" in listed.stdout
 
-    conf = medlab("pacs", "conformance", "--aet", "ARCHIVE", "--peer", "STORESCP=127.0.0.1:11113",
-                  "VIEWER=127.0.0.1:11114", "--allow", "CT01", "--allow", "MR01", home=tmp_path)
+    conf = medlab(
+        "pacs",
+        "conformance",
+        "--aet",
+        "ARCHIVE",
+        "--peer",
+        "STORESCP=127.0.0.1:11113",
+        "VIEWER=127.0.0.1:11114",
+        "--allow",
+        "CT01",
+        "--allow",
+        "MR01",
+        home=tmp_path,
+    )
     assert conf.returncode == 0
     assert "AE title ............ ARCHIVE" in conf.stdout
     assert "STORESCP         127.0.0.1:11113" in conf.stdout
@@ -175,8 +223,14 @@ def test_ls_worklist_and_conformance(tmp_path):
 
 def test_light_import():
     out = subprocess.run(
-        [sys.executable, "-c", "import sys, medlab.net; medlab.net.PACSConfig; "
-         "print('pynetdicom' in sys.modules, 'pydicom' in sys.modules)"],
-        capture_output=True, text=True, cwd=support.REPO,
+        [
+            sys.executable,
+            "-c",
+            "import sys, medlab.net; medlab.net.PACSConfig; "
+            "print('pynetdicom' in sys.modules, 'pydicom' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=support.REPO,
     )
     assert out.stdout.split() == ["False", "False"]

@@ -151,7 +151,9 @@ def test_poll_delay_is_tuned_and_the_private_attribute_still_exists(tmp_path):
 
 def test_config_defaults_and_toml(tmp_path):
     cfg_file = tmp_path / "pacs.toml"
-    cfg_file.write_text('aet = "ARCHIVE"\nport = 0\nallow = ["A", "B"]\n[peers]\nSTORESCP = "127.0.0.1:11113"\n')
+    cfg_file.write_text(
+        'aet = "ARCHIVE"\nport = 0\nallow = ["A", "B"]\n[peers]\nSTORESCP = "127.0.0.1:11113"\n'
+    )
     cfg = PACSConfig.from_toml(cfg_file)
     assert cfg.aet == "ARCHIVE" and cfg.allow == ["A", "B"]
     assert cfg.peers == {"STORESCP": ("127.0.0.1", 11113)}
@@ -306,7 +308,8 @@ def test_compressed_is_accepted_as_compressed(tmp_path):
     with PACS(root=tmp_path / "p") as pacs:
         ae = client()
         ae.add_requested_context(
-            "1.2.840.10008.5.1.4.1.1.4", [ImplicitVRLittleEndian, ExplicitVRLittleEndian, JPEG2000Lossless]
+            "1.2.840.10008.5.1.4.1.1.4",
+            [ImplicitVRLittleEndian, ExplicitVRLittleEndian, JPEG2000Lossless],
         )
         assoc = ae.associate("127.0.0.1", pacs.port, ae_title="MEDLAB")
         assert assoc.accepted_contexts[0].transfer_syntax[0] == JPEG2000Lossless
@@ -350,13 +353,48 @@ def q(level, **keys):
 @pytest.mark.parametrize(
     "model, level, keys, expected",
     [
-        (PatientRootQueryRetrieveInformationModelFind, "PATIENT", {"PatientID": "", "PatientName": ""}, 3),
-        (PatientRootQueryRetrieveInformationModelFind, "STUDY", {"PatientID": "PAT0002", "StudyInstanceUID": ""}, 1),
-        (PatientRootQueryRetrieveInformationModelFind, "SERIES", {"PatientID": "PAT0002", "SeriesInstanceUID": "", "Modality": "CT"}, 2),
-        (PatientRootQueryRetrieveInformationModelFind, "IMAGE", {"PatientID": "PAT0002", "SOPInstanceUID": ""}, 8),
-        (StudyRootQueryRetrieveInformationModelFind, "STUDY", {"PatientName": "DOE*", "StudyDate": "20250201-", "StudyInstanceUID": ""}, 2),
-        (StudyRootQueryRetrieveInformationModelFind, "SERIES", {"SeriesNumber": "2", "SeriesInstanceUID": ""}, 3),
-        (StudyRootQueryRetrieveInformationModelFind, "IMAGE", {"InstanceNumber": "3", "SOPInstanceUID": ""}, 6),
+        (
+            PatientRootQueryRetrieveInformationModelFind,
+            "PATIENT",
+            {"PatientID": "", "PatientName": ""},
+            3,
+        ),
+        (
+            PatientRootQueryRetrieveInformationModelFind,
+            "STUDY",
+            {"PatientID": "PAT0002", "StudyInstanceUID": ""},
+            1,
+        ),
+        (
+            PatientRootQueryRetrieveInformationModelFind,
+            "SERIES",
+            {"PatientID": "PAT0002", "SeriesInstanceUID": "", "Modality": "CT"},
+            2,
+        ),
+        (
+            PatientRootQueryRetrieveInformationModelFind,
+            "IMAGE",
+            {"PatientID": "PAT0002", "SOPInstanceUID": ""},
+            8,
+        ),
+        (
+            StudyRootQueryRetrieveInformationModelFind,
+            "STUDY",
+            {"PatientName": "DOE*", "StudyDate": "20250201-", "StudyInstanceUID": ""},
+            2,
+        ),
+        (
+            StudyRootQueryRetrieveInformationModelFind,
+            "SERIES",
+            {"SeriesNumber": "2", "SeriesInstanceUID": ""},
+            3,
+        ),
+        (
+            StudyRootQueryRetrieveInformationModelFind,
+            "IMAGE",
+            {"InstanceNumber": "3", "SOPInstanceUID": ""},
+            6,
+        ),
     ],
 )
 def test_find_levels(seeded, model, level, keys, expected):
@@ -371,8 +409,17 @@ def test_find_levels(seeded, model, level, keys, expected):
 def test_find_failure_and_unsupported_key(seeded):
     out = cfind(seeded, StudyRootQueryRetrieveInformationModelFind, q("PATIENT", PatientID=""))
     assert [s for s, _ in out] == [0xA900]
-    out = cfind(seeded, StudyRootQueryRetrieveInformationModelFind,
-                q("STUDY", PatientID="PAT0001", StudyInstanceUID="", InstitutionName="", RetrieveAETitle=""))
+    out = cfind(
+        seeded,
+        StudyRootQueryRetrieveInformationModelFind,
+        q(
+            "STUDY",
+            PatientID="PAT0001",
+            StudyInstanceUID="",
+            InstitutionName="",
+            RetrieveAETitle="",
+        ),
+    )
     assert [s for s, _ in out] == [0xFF01, 0x0000]
     assert out[0][1].InstitutionName in ("", None)
     assert out[0][1].RetrieveAETitle == "MEDLAB"  # where to C-MOVE/C-GET it from
@@ -393,16 +440,25 @@ def test_cancel_find(tmp_path, monkeypatch):
     with PACS(root=tmp_path / "p") as pacs:
         for i in range(1, 301):  # index rows only (C-FIND never reads the files): quick to seed
             row = _row_from(make_instance(1, 1, 1, i))
-            row.update(transfer_syntax="1.2.840.10008.1.2.1", path=f"x/{i}.dcm", size=1,
-                       source_aet="", stored_at=0.0)
+            row.update(
+                transfer_syntax="1.2.840.10008.1.2.1",
+                path=f"x/{i}.dcm",
+                size=1,
+                source_aet="",
+                stored_at=0.0,
+            )
             pacs.store._index(row)
         _, assoc = associate(pacs, StudyRootQueryRetrieveInformationModelFind)
         cx = assoc.accepted_contexts[0].context_id
         # C-CANCEL-FIND-RQ 50 ms after the request, while the 300 answers are being sent
         timer = threading.Timer(0.05, assoc.send_c_cancel, (7, cx))
         timer.start()
-        statuses = [status.Status for status, _ in assoc.send_c_find(
-            q("IMAGE", SOPInstanceUID=""), StudyRootQueryRetrieveInformationModelFind, msg_id=7)]
+        statuses = [
+            status.Status
+            for status, _ in assoc.send_c_find(
+                q("IMAGE", SOPInstanceUID=""), StudyRootQueryRetrieveInformationModelFind, msg_id=7
+            )
+        ]
         timer.join()
         assoc.release()
     assert statuses[-1] == 0xFE00  # Cancel (PS3.4 C.4.1.3.1)
@@ -424,9 +480,18 @@ def test_get_whole_study_returns_what_was_sent(seeded):
     ae = client(StudyRootQueryRetrieveInformationModelGet)
     ae.add_requested_context(CTImageStorage)
     role = build_role(CTImageStorage, scp_role=True)
-    assoc = ae.associate("127.0.0.1", seeded.port, ae_title="MEDLAB", ext_neg=[role],
-                         evt_handlers=[(evt.EVT_C_STORE, on_store)])
-    responses = list(assoc.send_c_get(q("STUDY", StudyInstanceUID=study), StudyRootQueryRetrieveInformationModelGet))
+    assoc = ae.associate(
+        "127.0.0.1",
+        seeded.port,
+        ae_title="MEDLAB",
+        ext_neg=[role],
+        evt_handlers=[(evt.EVT_C_STORE, on_store)],
+    )
+    responses = list(
+        assoc.send_c_get(
+            q("STUDY", StudyInstanceUID=study), StudyRootQueryRetrieveInformationModelGet
+        )
+    )
     assoc.release()
     final = responses[-1][0]
     assert final.Status == 0x0000
@@ -440,7 +505,11 @@ def test_get_whole_study_returns_what_was_sent(seeded):
 def test_get_failure_for_bad_identifier(seeded):
     ae = client(PatientRootQueryRetrieveInformationModelGet)
     assoc = ae.associate("127.0.0.1", seeded.port, ae_title="MEDLAB")
-    responses = list(assoc.send_c_get(q("SERIES", PatientID="PAT0001"), PatientRootQueryRetrieveInformationModelGet))
+    responses = list(
+        assoc.send_c_get(
+            q("SERIES", PatientID="PAT0001"), PatientRootQueryRetrieveInformationModelGet
+        )
+    )
     assoc.release()
     assert responses[-1][0].Status == 0xA900
 
@@ -459,26 +528,37 @@ def store_scp():
     ae = AE(ae_title="DEST")
     ae.add_supported_context(CTImageStorage, ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])
     port = support.free_port()
-    server = ae.start_server(("127.0.0.1", port), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)])
+    server = ae.start_server(
+        ("127.0.0.1", port), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)]
+    )
     yield port, received
     server.shutdown()
 
 
-@pytest.mark.parametrize("model", [PatientRootQueryRetrieveInformationModelMove, StudyRootQueryRetrieveInformationModelMove])
+@pytest.mark.parametrize(
+    "model",
+    [PatientRootQueryRetrieveInformationModelMove, StudyRootQueryRetrieveInformationModelMove],
+)
 def test_move_to_known_peer(seeded, store_scp, model):
     port, received = store_scp
     seeded.config.peers["DEST"] = ("127.0.0.1", port)
     try:
         series = next(iter(seeded.sent.values()))
-        ident = q("SERIES", StudyInstanceUID=series.StudyInstanceUID,
-                  SeriesInstanceUID=series.SeriesInstanceUID, PatientID=series.PatientID)
+        ident = q(
+            "SERIES",
+            StudyInstanceUID=series.StudyInstanceUID,
+            SeriesInstanceUID=series.SeriesInstanceUID,
+            PatientID=series.PatientID,
+        )
         _, assoc = associate(seeded, model)
         responses = [s for s, _ in assoc.send_c_move(ident, "DEST", model)]
         assoc.release()
     finally:
         del seeded.config.peers["DEST"]
     assert [r.Status for r in responses] == [0xFF00] * N_IMAGES + [0x0000]
-    assert [r.NumberOfRemainingSuboperations for r in responses[:-1]] == list(range(N_IMAGES - 1, -1, -1))
+    assert [r.NumberOfRemainingSuboperations for r in responses[:-1]] == list(
+        range(N_IMAGES - 1, -1, -1)
+    )
     assert responses[-1].NumberOfCompletedSuboperations == N_IMAGES
     assert len(received) == N_IMAGES
     for ds in received:
@@ -491,8 +571,14 @@ def test_move_to_known_peer(seeded, store_scp, model):
 def test_move_to_unknown_destination_is_A801(seeded):
     series = next(iter(seeded.sent.values()))
     _, assoc = associate(seeded, StudyRootQueryRetrieveInformationModelMove)
-    responses = [s for s, _ in assoc.send_c_move(q("STUDY", StudyInstanceUID=series.StudyInstanceUID),
-                                                   "NOBODY", StudyRootQueryRetrieveInformationModelMove)]
+    responses = [
+        s
+        for s, _ in assoc.send_c_move(
+            q("STUDY", StudyInstanceUID=series.StudyInstanceUID),
+            "NOBODY",
+            StudyRootQueryRetrieveInformationModelMove,
+        )
+    ]
     assoc.release()
     assert [r.Status for r in responses] == [0xA801]
 
@@ -502,15 +588,25 @@ def test_move_with_failed_sub_operations(seeded):
     ae = AE(ae_title="NOCT")
     ae.add_supported_context(CTImageStorage)
     other = support.free_port()
-    server = ae.start_server(("127.0.0.1", other), block=False,
-                             evt_handlers=[(evt.EVT_C_STORE, lambda event: 0xA700)])
+    server = ae.start_server(
+        ("127.0.0.1", other), block=False, evt_handlers=[(evt.EVT_C_STORE, lambda event: 0xA700)]
+    )
     seeded.config.peers["NOCT"] = ("127.0.0.1", other)
     try:
         series = next(iter(seeded.sent.values()))
         _, assoc = associate(seeded, StudyRootQueryRetrieveInformationModelMove)
-        responses = [s for s, _ in assoc.send_c_move(
-            q("SERIES", StudyInstanceUID=series.StudyInstanceUID, SeriesInstanceUID=series.SeriesInstanceUID),
-            "NOCT", StudyRootQueryRetrieveInformationModelMove)]
+        responses = [
+            s
+            for s, _ in assoc.send_c_move(
+                q(
+                    "SERIES",
+                    StudyInstanceUID=series.StudyInstanceUID,
+                    SeriesInstanceUID=series.SeriesInstanceUID,
+                ),
+                "NOCT",
+                StudyRootQueryRetrieveInformationModelMove,
+            )
+        ]
         assoc.release()
     finally:
         del seeded.config.peers["NOCT"]
@@ -522,11 +618,22 @@ def test_move_with_failed_sub_operations(seeded):
 # ---------------------------------------------------------------- worklist
 def test_worklist_find(tmp_path):
     with PACS(root=tmp_path / "p") as pacs:
-        sps = pacs.schedule(PatientName="DOE^JANE", PatientID="P1", Modality="CT",
-                            ScheduledStationAETitle="CT01", ScheduledProcedureStepStartDate="20260105",
-                            ScheduledProcedureStepStartTime="0900", AccessionNumber="A1")
-        pacs.schedule(PatientName="ROE^RICHARD", PatientID="P2", Modality="MR",
-                      ScheduledStationAETitle="MR01", ScheduledProcedureStepStartDate="20260107")
+        sps = pacs.schedule(
+            PatientName="DOE^JANE",
+            PatientID="P1",
+            Modality="CT",
+            ScheduledStationAETitle="CT01",
+            ScheduledProcedureStepStartDate="20260105",
+            ScheduledProcedureStepStartTime="0900",
+            AccessionNumber="A1",
+        )
+        pacs.schedule(
+            PatientName="ROE^RICHARD",
+            PatientID="P2",
+            Modality="MR",
+            ScheduledStationAETitle="MR01",
+            ScheduledProcedureStepStartDate="20260107",
+        )
         ident = Dataset()
         ident.PatientName = ""
         ident.PatientID = ""
@@ -635,10 +742,15 @@ def test_storage_commitment_on_same_association(seeded):
         return 0x0000, None
 
     ae = client(StorageCommitmentPushModel)
-    assoc = ae.associate("127.0.0.1", seeded.port, ae_title="MEDLAB",
-                         evt_handlers=[(evt.EVT_N_EVENT_REPORT, on_report)])
-    status, _ = assoc.send_n_action(commitment_request(refs), 1, StorageCommitmentPushModel,
-                                    "1.2.840.10008.1.20.1.1")
+    assoc = ae.associate(
+        "127.0.0.1",
+        seeded.port,
+        ae_title="MEDLAB",
+        evt_handlers=[(evt.EVT_N_EVENT_REPORT, on_report)],
+    )
+    status, _ = assoc.send_n_action(
+        commitment_request(refs), 1, StorageCommitmentPushModel, "1.2.840.10008.1.20.1.1"
+    )
     assert status.Status == 0x0000
     assert got.wait(10)
     assoc.release()
@@ -676,15 +788,21 @@ def test_storage_commitment_on_new_association(tmp_path):
     modality = AE(ae_title="MODALITY")
     modality.add_supported_context(StorageCommitmentPushModel, scu_role=True, scp_role=True)
     port = support.free_port()
-    server = modality.start_server(("127.0.0.1", port), block=False,
-                                   evt_handlers=[(evt.EVT_N_EVENT_REPORT, on_report)])
-    cfg = PACSConfig(port=0, root=tmp_path / "p", peers={"MODALITY": ("127.0.0.1", port)},
-                     commitment_delay=1.5)
+    server = modality.start_server(
+        ("127.0.0.1", port), block=False, evt_handlers=[(evt.EVT_N_EVENT_REPORT, on_report)]
+    )
+    cfg = PACSConfig(
+        port=0, root=tmp_path / "p", peers={"MODALITY": ("127.0.0.1", port)}, commitment_delay=1.5
+    )
     try:
         with PACS(config=cfg) as pacs:
             _, assoc = associate(pacs, StorageCommitmentPushModel, aet="MODALITY")
-            status, _ = assoc.send_n_action(commitment_request([(CTImageStorage, "1.2.3.4")]), 1,
-                                            StorageCommitmentPushModel, "1.2.840.10008.1.20.1.1")
+            status, _ = assoc.send_n_action(
+                commitment_request([(CTImageStorage, "1.2.3.4")]),
+                1,
+                StorageCommitmentPushModel,
+                "1.2.840.10008.1.20.1.1",
+            )
             assoc.release()
             assert status.Status == 0
             assert got.wait(10)

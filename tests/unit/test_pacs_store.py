@@ -39,8 +39,9 @@ def seed(store: Store, patients: int = 3, series: int = 2, per_series: int = 3) 
     for p in range(1, patients + 1):
         for se in range(1, series + 1):
             for i in range(1, per_series + 1):
-                ds = make_instance(p, 1, se, i, study_date=dates[(p - 1) % 3],
-                                   modality="CT" if se == 1 else "MR")
+                ds = make_instance(
+                    p, 1, se, i, study_date=dates[(p - 1) % 3], modality="CT" if se == 1 else "MR"
+                )
                 store.put_dataset(ds)
 
 
@@ -74,7 +75,10 @@ def test_store_writes_bytes_as_received_with_meta(store):
     assert ds.file_meta.TransferSyntaxUID == ts
     assert ds.file_meta.SourceApplicationEntityTitle == "TEST"
     assert stored.path.relative_to(store.root).parts == (
-        ds.StudyInstanceUID, ds.SeriesInstanceUID, f"{ds.SOPInstanceUID}.dcm")
+        ds.StudyInstanceUID,
+        ds.SeriesInstanceUID,
+        f"{ds.SOPInstanceUID}.dcm",
+    )
     assert store.count() == 1
     assert not list(store.root.rglob("*.tmp"))
 
@@ -157,7 +161,7 @@ def test_recover_cleans_temp_files_and_orphans(store):
     counts = store.recover()
     assert counts == {"temp_removed": 1, "rows_dropped": 1, "files_indexed": 1, "files_removed": 1}
     assert store.count() == 2
-    for rel, in store.query("SELECT path FROM instances"):
+    for (rel,) in store.query("SELECT path FROM instances"):
         pydicom.dcmread(store.root / rel)
     assert not list(store.root.rglob("*.tmp"))
 
@@ -209,8 +213,11 @@ def results(store, model, ident):
 
 def test_find_patient_level(store):
     seed(store)
-    out = results(store, "PATIENT", q("PATIENT", PatientID="", PatientName="",
-                                       NumberOfPatientRelatedInstances=""))
+    out = results(
+        store,
+        "PATIENT",
+        q("PATIENT", PatientID="", PatientName="", NumberOfPatientRelatedInstances=""),
+    )
     assert [r.PatientID for r in out] == ["PAT0001", "PAT0002", "PAT0003"]
     assert all(r.NumberOfPatientRelatedInstances == 6 for r in out)
 
@@ -250,20 +257,40 @@ def test_list_of_uids_and_levels(store):
     studies = results(store, "STUDY", q("STUDY", StudyInstanceUID=""))
     two = [s.StudyInstanceUID for s in studies[:2]]
     assert len(results(store, "STUDY", q("STUDY", StudyInstanceUID=two))) == 2
-    series = results(store, "STUDY", q("SERIES", StudyInstanceUID=two[0], SeriesInstanceUID="",
-                                        Modality="", NumberOfSeriesRelatedInstances=""))
+    series = results(
+        store,
+        "STUDY",
+        q(
+            "SERIES",
+            StudyInstanceUID=two[0],
+            SeriesInstanceUID="",
+            Modality="",
+            NumberOfSeriesRelatedInstances="",
+        ),
+    )
     assert sorted(s.Modality for s in series) == ["CT", "MR"]
     assert all(s.NumberOfSeriesRelatedInstances == 3 for s in series)
-    images = results(store, "STUDY", q("IMAGE", StudyInstanceUID=two[0],
-                                        SeriesInstanceUID=series[0].SeriesInstanceUID,
-                                        SOPInstanceUID="", InstanceNumber=""))
+    images = results(
+        store,
+        "STUDY",
+        q(
+            "IMAGE",
+            StudyInstanceUID=two[0],
+            SeriesInstanceUID=series[0].SeriesInstanceUID,
+            SOPInstanceUID="",
+            InstanceNumber="",
+        ),
+    )
     assert [i.InstanceNumber for i in images] == [1, 2, 3]
 
 
 def test_return_keys_echoed_empty_and_unsupported_flagged(store):
     seed(store, patients=1)
-    matches = list(find(store, "STUDY", q("STUDY", StudyInstanceUID="", StudyDescription="",
-                                           InstitutionName="")))
+    matches = list(
+        find(
+            store, "STUDY", q("STUDY", StudyInstanceUID="", StudyDescription="", InstitutionName="")
+        )
+    )
     assert len(matches) == 1
     m = matches[0]
     assert "InstitutionName" in m.identifier and m.identifier.InstitutionName in ("", None)
@@ -275,8 +302,12 @@ def test_return_keys_echoed_empty_and_unsupported_flagged(store):
 def test_modalities_in_study_matching(store):
     seed(store)
     store.put_dataset(make_instance(9, 1, 1, 1, modality="CR"))
-    assert len(results(store, "STUDY", q("STUDY", ModalitiesInStudy="MR", StudyInstanceUID=""))) == 3
-    assert len(results(store, "STUDY", q("STUDY", ModalitiesInStudy="CR", StudyInstanceUID=""))) == 1
+    assert (
+        len(results(store, "STUDY", q("STUDY", ModalitiesInStudy="MR", StudyInstanceUID=""))) == 3
+    )
+    assert (
+        len(results(store, "STUDY", q("STUDY", ModalitiesInStudy="CR", StudyInstanceUID=""))) == 1
+    )
 
 
 def test_bad_level_is_a_failure(store):
@@ -301,12 +332,23 @@ def test_worklist_matching(store, tmp_path):
 
     pacs = PACS(root=store.root)
     pacs.store = store
-    a = pacs.schedule(PatientName="DOE^JANE", PatientID="P1", Modality="CT",
-                      ScheduledStationAETitle="CT01", ScheduledProcedureStepStartDate="20260105",
-                      ScheduledProcedureStepStartTime="0900", AccessionNumber="A1")
-    b = pacs.schedule(PatientName="ROE^RICHARD", PatientID="P2", Modality="MR",
-                      ScheduledStationAETitle="MR01", ScheduledProcedureStepStartDate="20260106",
-                      ScheduledProcedureStepStartTime="1400")
+    a = pacs.schedule(
+        PatientName="DOE^JANE",
+        PatientID="P1",
+        Modality="CT",
+        ScheduledStationAETitle="CT01",
+        ScheduledProcedureStepStartDate="20260105",
+        ScheduledProcedureStepStartTime="0900",
+        AccessionNumber="A1",
+    )
+    b = pacs.schedule(
+        PatientName="ROE^RICHARD",
+        PatientID="P2",
+        Modality="MR",
+        ScheduledStationAETitle="MR01",
+        ScheduledProcedureStepStartDate="20260106",
+        ScheduledProcedureStepStartTime="1400",
+    )
     assert (a, b) == ("SPS0001", "SPS0002")
 
     def wl(**sps):

@@ -24,8 +24,17 @@ def folder(tmp_path_factory):
 
 def test_spellings_cover_name_parts_and_date_forms():
     terms = spellings(["FERREIRA-SANTOS^LUCIA^M", "19820123", "ab"])
-    for t in ("FERREIRA-SANTOS^LUCIA^M", "FERREIRA-SANTOS", "FERREIRA", "SANTOS", "LUCIA",
-              "1982-01-23", "23/01/1982", "01/23/1982", "19820123"):
+    for t in (
+        "FERREIRA-SANTOS^LUCIA^M",
+        "FERREIRA-SANTOS",
+        "FERREIRA",
+        "SANTOS",
+        "LUCIA",
+        "1982-01-23",
+        "23/01/1982",
+        "01/23/1982",
+        "19820123",
+    ):
         assert t in terms
     assert "M" not in terms and "AB" not in terms  # too short to search without noise
 
@@ -34,8 +43,11 @@ def test_every_listed_phi_element_of_the_sample_is_found(folder):
     """The builder's DEID_PHI lists where the sample hides the patient's identity."""
     scan = scan_phi(folder, KNOWN)
     where = {h.where for h in scan.hits if h.file == "CT0001.dcm"}
-    patient_elements = [e for e in build.DEID_PHI if e.carries.startswith(("patient name", "patient ID",
-                                                                           "birth date", "free text"))]
+    patient_elements = [
+        e
+        for e in build.DEID_PHI
+        if e.carries.startswith(("patient name", "patient ID", "birth date", "free text"))
+    ]
     for element in patient_elements:
         if element.tag in ("(0010,1002)[0](0010,0020)",):  # another hospital's ID: not in KNOWN
             continue
@@ -48,8 +60,15 @@ def test_naive_blanking_leaves_private_hits(folder):
     ds.PatientID = ""
     scan = scan_phi(ds, KNOWN)
     private = {h.where[:11] for h in scan.hits if h.keyword.startswith("private")}
-    assert private == {"(0019,1010)", "(0019,1011)", "(0029,1010)", "(0029,1011)", "(0029,1012)",
-                       "(0029,1013)", "(0029,1020)"}
+    assert private == {
+        "(0019,1010)",
+        "(0019,1011)",
+        "(0029,1010)",
+        "(0029,1011)",
+        "(0029,1012)",
+        "(0029,1013)",
+        "(0029,1020)",
+    }
     assert "(0029,1020)[0](0029,1010)" in {h.where for h in scan.hits}  # nested private sequence
     assert "(0010,0010)" not in {h.where for h in scan.hits}
 
@@ -57,7 +76,7 @@ def test_naive_blanking_leaves_private_hits(folder):
 def test_raw_bytes_pass_finds_what_the_parser_does_not_show(tmp_path, folder):
     data = bytearray((folder / "CT0001.dcm").read_bytes())
     marker = PATIENT.id.encode()
-    data[-200:-200 + len(marker)] = marker  # hide the ID inside the pixel data
+    data[-200 : -200 + len(marker)] = marker  # hide the ID inside the pixel data
     target = tmp_path / "IM0001"
     target.write_bytes(bytes(data))
     scan = scan_phi(target, [PATIENT.id])

@@ -11,8 +11,14 @@ from medlab.check._view import progress
 
 
 def medlab_cmd(home, *args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "medlab", *args], capture_output=True, text=True,
-                          input=stdin, env={**os.environ, "MEDLAB_HOME": str(home)}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "medlab", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env={**os.environ, "MEDLAB_HOME": str(home)},
+        timeout=60,
+    )
 
 
 def test_progress_counts_correct_answers_in_course_order(medlab_home):

@@ -13,8 +13,9 @@ def pacs(tmp_path_factory):
     from medlab.data import study
 
     receiver = scu.start_receiver("RECEIVER", root=tmp_path_factory.mktemp("receiver"))
-    pacs = scu.start_pacs(root=tmp_path_factory.mktemp("pacs"),
-                          peers={"RECEIVER": (receiver.host, receiver.port)})
+    pacs = scu.start_pacs(
+        root=tmp_path_factory.mktemp("pacs"), peers={"RECEIVER": (receiver.host, receiver.port)}
+    )
     report = scu.store([study("ct_phantom"), study("mr_phantom")], pacs)
     assert len(report.succeeded) == 28
     pacs.receiver = receiver
@@ -53,18 +54,24 @@ def test_builder_reports_an_unreachable_target():
 
     builder = query_builder(PacsTarget("MEDLAB", "127.0.0.1", scu.unused_port(), bundled=False))
     assert builder.run() is None
-    assert "query #1 done: failed" in builder.status.value and "nobody is listening" in builder.table.value
+    assert (
+        "query #1 done: failed" in builder.status.value
+        and "nobody is listening" in builder.table.value
+    )
 
 
 def test_find_at_every_level_with_wildcards_and_ranges(pacs):
     patients = scu.find(pacs, "PATIENT")
     assert patients.column("PatientID") == ["MLB-100234", "MLB-100587"]
-    assert scu.find(pacs, "STUDY", StudyDate="20260301-20260331").column("AccessionNumber") == ["A26031401"]
+    assert scu.find(pacs, "STUDY", StudyDate="20260301-20260331").column("AccessionNumber") == [
+        "A26031401"
+    ]
     study_uid = scu.find(pacs, "STUDY", PatientID="MLB-1005??")[0].StudyInstanceUID
     series = scu.find(pacs, "SERIES", StudyInstanceUID=study_uid)
     assert series.column("Modality") == ["MR"]
-    images = scu.find(pacs, "IMAGE", StudyInstanceUID=study_uid,
-                      SeriesInstanceUID=series[0].SeriesInstanceUID)
+    images = scu.find(
+        pacs, "IMAGE", StudyInstanceUID=study_uid, SeriesInstanceUID=series[0].SeriesInstanceUID
+    )
     assert len(images) == 8 and images.status == 0x0000
     assert "8 IMAGE match(es)" in repr(images) and "<table" in images._repr_html_()
     with pytest.raises(MedlabError):
@@ -80,7 +87,9 @@ def test_get_move_and_commit(pacs, tmp_path):
     assert dcmread(got.files[0]).StudyInstanceUID == study_uid
     refs = [(str(dcmread(p).SOPClassUID), str(dcmread(p).SOPInstanceUID)) for p in got.files[:3]]
     committed = scu.commit(refs + [("1.2.840.10008.5.1.4.1.1.2", "1.2.3.4")], pacs)
-    assert committed.event_type == 2 and len(committed.committed) == 3 and len(committed.failed) == 1
+    assert (
+        committed.event_type == 2 and len(committed.committed) == 3 and len(committed.failed) == 1
+    )
     assert not committed.all_committed and "2 = some failed" in repr(committed)
 
 
@@ -89,8 +98,14 @@ def test_modality_day_helpers(pacs):
     from pynetdicom.sop_class import ModalityPerformedProcedureStep as MPPS
     from pynetdicom.sop_class import ModalityWorklistInformationFind as MWL
 
-    pacs.schedule(PatientName="DOE^JANE", PatientID="P9", AccessionNumber="ACC9", Modality="CT",
-                  ScheduledStationAETitle="CT09", ScheduledProcedureStepStartDate="20260601")
+    pacs.schedule(
+        PatientName="DOE^JANE",
+        PatientID="P9",
+        AccessionNumber="ACC9",
+        Modality="CT",
+        ScheduledStationAETitle="CT09",
+        ScheduledProcedureStepStartDate="20260601",
+    )
     ae = AE(ae_title="CT09")
     ae.add_requested_context(MWL)
     ae.add_requested_context(MPPS)
@@ -99,7 +114,10 @@ def test_modality_day_helpers(pacs):
     assert [str(i.PatientName) for i in items] == ["DOE^JANE"]
     images = scu.acquire(items[0], count=2, station="CT09")
     assert {str(i.StudyInstanceUID) for i in images} == {str(items[0].StudyInstanceUID)}
-    assert images[0].AccessionNumber == "ACC9" and images[0].RequestAttributesSequence[0].ScheduledProcedureStepID
+    assert (
+        images[0].AccessionNumber == "ACC9"
+        and images[0].RequestAttributesSequence[0].ScheduledProcedureStepID
+    )
     uid = "2.25.1234567"
     status, _ = assoc.send_n_create(scu.mpps_in_progress(items[0], station="CT09"), MPPS, uid)
     assert status.Status == 0

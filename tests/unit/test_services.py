@@ -20,7 +20,12 @@ def test_register_lists_then_stop_removes(medlab_home):
     [record] = (medlab_home / "run").glob("*.json")
     assert handle.record == record and record.name.startswith(f"pacs-{os.getpid()}-41231-")
     data = json.loads(record.read_text())
-    assert (data["kind"], data["host"], data["port"], data["pid"]) == ("pacs", "127.0.0.1", 41231, os.getpid())
+    assert (data["kind"], data["host"], data["port"], data["pid"]) == (
+        "pacs",
+        "127.0.0.1",
+        41231,
+        os.getpid(),
+    )
     [service] = services.running()
     assert (service.kind, service.port, service.aet) == ("pacs", 41231, "MEDLAB")
     assert "pacs MEDLAB on 127.0.0.1:41231" in service.describe()
@@ -33,7 +38,10 @@ def test_register_lists_then_stop_removes(medlab_home):
 
 
 def test_running_filters_by_kind_and_context_manager_stops(medlab_home):
-    with services.register("pacs", "127.0.0.1", 40001), services.register("hl7", "127.0.0.1", 40002):
+    with (
+        services.register("pacs", "127.0.0.1", 40001),
+        services.register("hl7", "127.0.0.1", 40002),
+    ):
         assert [s.port for s in services.running("hl7")] == [40002]
         assert {s.kind for s in services.running()} == {"pacs", "hl7"}
     assert services.running() == []
@@ -41,8 +49,12 @@ def test_running_filters_by_kind_and_context_manager_stops(medlab_home):
 
 
 def test_record_of_a_dead_process_is_stale_and_ignored(medlab_home):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     pid = int(dead.stdout)
     handle = services.register("pacs", "127.0.0.1", 40003, pid=pid)
     assert handle.record.exists()
@@ -113,9 +125,13 @@ def test_root_lock_holds_across_processes_and_dies_with_them(medlab_home, tmp_pa
         print("locked", flush=True)
         sys.stdin.read()
     """)
-    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "MEDLAB_HOME": str(other_home)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "MEDLAB_HOME": str(other_home)},
+    )
     try:
         assert proc.stdout.readline().strip() == "locked"
         with pytest.raises(MedlabError, match="already used"):

@@ -27,7 +27,11 @@ def test_environment_variable_names_a_remote_pacs(monkeypatch):
     monkeypatch.setenv("MEDLAB_PACS", "DEPT_TEST@pacs-test.example.org:11112")
     target = settings.pacs()
     assert (target.aet, target.host, target.port, target.bundled) == (
-        "DEPT_TEST", "pacs-test.example.org", 11112, False)
+        "DEPT_TEST",
+        "pacs-test.example.org",
+        11112,
+        False,
+    )
     assert str(target) == "DEPT_TEST@pacs-test.example.org:11112"
     assert "MEDLAB_PACS" in target.source
 
@@ -38,7 +42,9 @@ def test_hl7_environment_variable(monkeypatch):
     assert (target.host, target.port, target.bundled) == ("hl7-test.example.org", 2575, False)
 
 
-@pytest.mark.parametrize("value", ["pacs:104", "TOO_LONG_AE_TITLE_X@h:104", "A@h:0", "A@h:99999", "A@h"])
+@pytest.mark.parametrize(
+    "value", ["pacs:104", "TOO_LONG_AE_TITLE_X@h:104", "A@h:0", "A@h:99999", "A@h"]
+)
 def test_malformed_environment_values_are_explained(monkeypatch, value):
     monkeypatch.setenv("MEDLAB_PACS", value)
     with pytest.raises(MedlabError) as err:
