@@ -110,6 +110,11 @@ class Exercise:
     wrong_code:
         Code that assigns a plausible *wrong* ``answer``; the tests prove the
         checker rejects it.
+    wrong_answers:
+        The plausible wrong answers a confused trainee gives (the neighbouring tag, the
+        other side of a role, the common wrong code, the off-by-one length), each as code
+        that assigns ``answer`` after ``setup``, e.g. ``"answer = 'SCP'  # the other role"``.
+        The tests prove every one is rejected with a hint that does not reveal the answer.
     choices:
         For multiple-choice questions: the options a quiz widget offers.
     points:
@@ -123,6 +128,7 @@ class Exercise:
     solution_code: str
     wrong_code: str
     setup: str = ""
+    wrong_answers: Sequence[str] = ()
     choices: Sequence[str] = ()
     points: int = 1
     title: str = ""

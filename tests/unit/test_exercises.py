@@ -55,6 +55,17 @@ def test_plausible_wrong_answer_is_rejected_without_revealing(ex_id):
             )
 
 
+@pytest.mark.parametrize(
+    ("ex_id", "code"),
+    [(k, code) for k, ex in EXERCISES.items() for code in ex.wrong_answers],
+)
+def test_each_listed_misconception_is_rejected(ex_id, code):
+    ex = EXERCISES[ex_id]
+    verdict = ex.judge(ex.run_code(code))
+    assert verdict.outcome == INCORRECT, (code, verdict)
+    assert verdict.message
+
+
 @pytest.mark.parametrize("ex_id", list(EXERCISES))
 def test_placeholder_is_not_attempted(ex_id):
     assert EXERCISES[ex_id].check(...).outcome == NOT_ATTEMPTED
