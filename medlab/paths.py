@@ -38,3 +38,17 @@ def data_dir() -> Path:
     if is_source_checkout():
         return REPO_DIR / "data"
     return Path.home() / ".medlab" / "data"
+
+
+def new_folder(prefix: str, area: str = "lessons") -> Path:
+    """A fresh folder ``home()/area/<prefix>XXXXXXXX`` of this user's own (mode 0700).
+
+    The one home of "a new folder for this lesson run": the lesson's PACS
+    archive, its HL7 message store, a C-GET's received files. A fresh folder per
+    run keeps a lesson's output the same on every run, and no two users share it.
+    """
+    import tempfile
+
+    base = home() / area
+    base.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=base))

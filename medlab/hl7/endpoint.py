@@ -1,6 +1,6 @@
 """The HL7 endpoint a lesson talks to: the bundled listener, or the configured one.
 
-Mirrors :func:`medlab.net.scu.start_pacs`. With nothing configured
+Mirrors :func:`medlab.net.start_pacs`. With nothing configured
 (:func:`medlab.settings.hl7`), :func:`start_listener` starts a bundled
 :class:`~medlab.hl7.mllp.Listener` on a free port of 127.0.0.1 with a fresh
 message store under the user's medlab home (so a lesson's output is the same
@@ -11,7 +11,6 @@ sent there, but what it received cannot be listed from here.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +46,5 @@ def start_listener(**kwargs: Any) -> Any:
 
     kwargs.setdefault("port", 0)
     if "store" not in kwargs:
-        base = paths.home() / "lessons"
-        base.mkdir(parents=True, exist_ok=True)
-        kwargs["store"] = tempfile.mkdtemp(prefix="hl7-", dir=base)
+        kwargs["store"] = str(paths.new_folder("hl7-"))
     return Listener(**kwargs).start()

@@ -1,12 +1,25 @@
 """medlab's networking room: a small real PACS built on pynetdicom.
 
-``from medlab.net import PACS`` is cheap: pynetdicom is imported only when a
-PACS is created (lazy exports, see :mod:`medlab._lazy`), so ``import medlab`` stays light.
+``from medlab.net import PACS`` is cheap: names are exported lazily (PEP 562),
+so pynetdicom is imported only when a PACS is created and ``import medlab``
+stays light. The layout (server side, client side, shared records) is mapped
+in CONTRIBUTING.md.
 """
 
 from __future__ import annotations
 
-from medlab._lazy import install
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from medlab.net.compat import compatible
+    from medlab.net.config import PACSConfig
+    from medlab.net.diagram import sequence_diagram, side_by_side, transcript
+    from medlab.net.events import events_text
+    from medlab.net.explanations import explain
+    from medlab.net.recording import Recorder
+    from medlab.net.scu.targets import start_pacs
+    from medlab.net.server import PACS
 
 __all__ = [
     "PACS",
@@ -26,19 +39,31 @@ __all__ = [
 IMPLEMENTATION_CLASS_UID = "2.25.186240651473926584418209406131117213549"
 IMPLEMENTATION_VERSION = "MEDLAB_PACS_01"
 
+#: Exported name -> the module that defines it. No submodule is named like an
+#: exported name (``explain`` lives in ``explanations``), so importing a submodule
+#: never replaces an exported function with a module.
 _EXPORTS: dict[str, str] = {
     "PACS": "medlab.net.server",
     "PACSConfig": "medlab.net.config",
+    "Recorder": "medlab.net.recording",
+    "compatible": "medlab.net.compat",
     "events_text": "medlab.net.events",
+    "explain": "medlab.net.explanations",
     "sequence_diagram": "medlab.net.diagram",
     "side_by_side": "medlab.net.diagram",
+    "start_pacs": "medlab.net.scu.targets",
     "transcript": "medlab.net.diagram",
-    "explain": "medlab.net.explain",
-    "compatible": "medlab.net.compat",
-    "Recorder": "medlab.net.scu",
-    "start_pacs": "medlab.net.scu",
 }
 
-# Lazy, and `medlab.net.explain` stays the function even after its same-named
-# submodule is imported (see medlab._lazy).
-__getattr__, __dir__ = install(__name__, _EXPORTS)
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -123,7 +123,7 @@ class Negotiation(WidgetDisplay):
         """Run one real association with the chosen contexts; update the table."""
         from pynetdicom import AE
 
-        from medlab.net.explain import explain
+        from medlab.net.explanations import explain
         from medlab.net.scu import Recorder
 
         self.runs += 1

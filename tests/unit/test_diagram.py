@@ -178,7 +178,8 @@ def test_real_exchange_drawn_from_both_sides(pacs):
 def test_recorder_sees_what_the_server_cannot():
     from pynetdicom import AE
 
-    from medlab.net.scu import Recorder, SilentPeer, unused_port
+    from medlab.net.scu import Recorder, unused_port
+    from medlab.net.testing import SilentPeer
 
     ae = AE(ae_title="TRAINEE")
     ae.add_requested_context("1.2.840.10008.1.1")

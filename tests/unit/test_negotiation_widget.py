@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pynetdicom import AE
 
-from medlab.net.explain import Explanation, explain
-from medlab.net.scu import Recorder, SilentPeer, unused_port
+from medlab.net.explanations import Explanation, explain
+from medlab.net.scu import Recorder, unused_port
+from medlab.net.testing import SilentPeer
 
 VERIFICATION = "1.2.840.10008.1.1"
 PRINT_META = "1.2.840.10008.5.1.1.9"

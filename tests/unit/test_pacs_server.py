@@ -426,7 +426,7 @@ def test_find_failure_and_unsupported_key(seeded):
 
 
 def test_cancel_find(tmp_path, monkeypatch):
-    import medlab.net.server as server_module
+    import medlab.net.query as server_module  # the matching engine the C-FIND handler calls
     from medlab.net.store import _row_from
 
     real_find = server_module.find

@@ -22,8 +22,6 @@ timeout                             something accepted the connection but never 
 from __future__ import annotations
 
 import html
-import sys
-import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,7 +158,7 @@ def explain(thing: Any) -> Explanation:
 def _recorder_events(assoc: Any) -> list[ev.PacsEvent] | None:
     from pynetdicom import evt
 
-    from medlab.net.scu import Recorder
+    from medlab.net.recording import Recorder
 
     try:
         handlers = assoc.get_handlers(evt.EVT_CONN_OPEN)
@@ -181,7 +179,7 @@ def _explain_association(assoc: Any) -> Explanation:
         return _explain_contexts(assoc)
     if assoc.is_rejected:
         prim = assoc.acceptor.primitive
-        from medlab.net.scu import REJECT_REASON, REJECT_RESULT, REJECT_SOURCE
+        from medlab.net.recording import REJECT_REASON, REJECT_RESULT, REJECT_SOURCE
 
         source = int(getattr(prim, "result_source", 0) or 0)
         reason = REJECT_REASON.get(
@@ -379,19 +377,3 @@ def _explain_status(status: int, comment: str = "") -> Explanation:
 
 
 __all__ = ["Explanation", "explain"]
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`explain`.
-
-    ``medlab.net`` exports the function ``explain`` lazily, but once this
-    submodule has been imported Python binds the *module* as the package's
-    attribute ``explain``, so ``medlab.net.explain(assoc)`` would call a module.
-    Making the module callable keeps that spelling working either way.
-    """
-
-    def __call__(self, thing: Any) -> Explanation:
-        return explain(thing)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,109 @@
+"""Storage SCU: C-STORE files or data sets to a target (PS3.4 Annex B)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medlab.errors import MedlabError
+from medlab.net.recording import Recorder
+from medlab.net.scu.association import CALLING_AET, Association, Target, associate, new_ae
+
+
+@dataclass
+class StoreReport:
+    """What a C-STORE run did: one status per file (PS3.4 B.2.3)."""
+
+    statuses: dict[str, int]
+    sop_classes: dict[str, str]
+
+    @property
+    def sent(self) -> int:
+        return len(self.statuses)
+
+    @property
+    def succeeded(self) -> list[str]:
+        return [uid for uid, s in self.statuses.items() if s == 0x0000]
+
+    def references(self) -> list[tuple[str, str]]:
+        """``(SOP Class UID, SOP Instance UID)`` of what succeeded, for storage commitment."""
+        return [(self.sop_classes[uid], uid) for uid in self.succeeded]
+
+    def __repr__(self) -> str:
+        failed = self.sent - len(self.succeeded)
+        return f"StoreReport({self.sent} sent, {len(self.succeeded)} stored, {failed} failed)"
+
+
+def _files(items: Iterable[str | Path] | str | Path) -> list[Path]:
+    if isinstance(items, (str, Path)):
+        items = [items]
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        out.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+    return out
+
+
+def store(
+    files: Iterable[Any] | str | Path,
+    target: Target,
+    *,
+    calling: str = CALLING_AET,
+    progress: bool = False,
+    recorder: Recorder | None = None,
+) -> StoreReport:
+    """C-STORE every DICOM file (a folder is walked) or Dataset to the target, on one association.
+
+    Proposes one presentation context per (SOP class, transfer syntax) found, as
+    the files are stored (no transcoding). ``progress=True`` shows an ipywidgets
+    progress bar while it goes.
+    """
+    import pydicom
+
+    items = [files] if isinstance(files, (str, Path)) else list(files)
+    datasets = [item for item in items if hasattr(item, "SOPInstanceUID")]
+    for path in _files([item for item in items if isinstance(item, (str, Path))]):
+        try:
+            datasets.append(pydicom.dcmread(path))
+        except Exception as err:  # noqa: BLE001
+            raise MedlabError(f"Not a readable DICOM file: {err}", where=str(path)) from None
+    ae = new_ae(calling)
+    pairs = sorted({(str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID)) for ds in datasets})
+    if len(pairs) > 128:
+        raise MedlabError(
+            "More than 128 (SOP class, transfer syntax) pairs in one association",
+            fix="Send the files in smaller groups (PS3.8 §9.3.2.2 allows 128 contexts).",
+        )
+    for sop_class, ts in pairs:
+        ae.add_requested_context(sop_class, ts)
+    bar = _progress_bar(len(datasets), "C-STORE") if progress else None
+    statuses: dict[str, int] = {}
+    classes: dict[str, str] = {}
+    with Association(associate(ae, target, recorder)) as assoc:
+        for ds in datasets:
+            rsp = assoc.send_c_store(ds)
+            uid = str(ds.SOPInstanceUID)
+            statuses[uid] = int(rsp.Status) if "Status" in rsp else -1
+            classes[uid] = str(ds.SOPClassUID)
+            if bar is not None:
+                bar.value += 1
+    if bar is not None:
+        bar.description = "sent"
+    return StoreReport(statuses, classes)
+
+
+def _progress_bar(total: int, label: str) -> Any:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return None
+    if get_ipython() is None:
+        return None
+    import ipywidgets as w
+
+    bar = w.IntProgress(value=0, min=0, max=total, description=label)
+    display(bar)
+    return bar

@@ -1,0 +1,169 @@
+"""Storage SCP: C-STORE, and the one entry point every received instance goes through.
+
+Every instance the PACS keeps, whatever carried it (a C-STORE, a C-GET/C-MOVE
+sub-operation arriving at a receiver, later DICOMweb's STOW-RS), is stored by
+:meth:`StorageService.store_received`: UID validation, the atomic write and the
+index row of :class:`~medlab.net.store.Store` (PS3.4 B.2.3).
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from medlab.errors import MedlabError
+from medlab.net.store import StoredInstance, StoreFailure
+
+if TYPE_CHECKING:
+    from medlab.net.recording import EventTranslator
+    from medlab.net.store import Store
+
+LOGGER = logging.getLogger("medlab.net")
+
+#: Store received instances in a worker thread, started the moment the last
+#: fragment is decoded (EVT_DIMSE_RECV), so the write overlaps with the time
+#: the association's reactor takes to pick the request up (it polls every ms).
+EARLY_STORE_IN_WORKER = True
+
+
+def storage_transfer_syntaxes() -> list[str]:
+    """Transfer syntaxes accepted for storage, compressed ones first.
+
+    As acceptor pynetdicom picks, for each proposed context, the first syntax of
+    *this* list that the peer also proposed. Compressed first means a JPEG
+    object offered as "JPEG or uncompressed" is taken as JPEG — as it was sent —
+    rather than having the sender decompress it. Among the uncompressed ones,
+    Explicit VR Little Endian is preferred, Implicit VR last.
+    """
+    from pynetdicom import ALL_TRANSFER_SYNTAXES
+
+    uncompressed = [
+        "1.2.840.10008.1.2.1",  # Explicit VR Little Endian
+        "1.2.840.10008.1.2.1.99",  # Deflated Explicit VR Little Endian
+        "1.2.840.10008.1.2.2",  # Explicit VR Big Endian (retired, still sent)
+        "1.2.840.10008.1.2",  # Implicit VR Little Endian (the default TS)
+    ]
+    compressed = [ts for ts in ALL_TRANSFER_SYNTAXES if ts not in uncompressed]
+    return compressed + uncompressed
+
+
+def _dataset_bytes(path: Path) -> tuple[bytes, str]:
+    """The data set of a DICOM Part 10 file (after its File Meta), and its transfer syntax."""
+    from pydicom.filereader import read_file_meta_info
+
+    meta = read_file_meta_info(path)
+    length = meta.get("FileMetaInformationGroupLength")
+    if length is None:
+        raise StoreFailure(0xC210, "File Meta Information Group Length (0002,0000) missing")
+    # Preamble (128) + "DICM" (4) + the group length element itself (12), PS3.10 §7.1.
+    offset = 128 + 4 + 12 + int(length)
+    return path.read_bytes()[offset:], str(meta.TransferSyntaxUID)
+
+
+class StorageService:
+    """C-STORE handlers of :class:`~medlab.net.server.PACS`."""
+
+    store: Store | None
+    _log: EventTranslator
+    _early: dict[tuple[int, int], Any]
+    _workers: Any
+
+    def store_received(
+        self,
+        data: bytes | memoryview | str | Path,
+        transfer_syntax: str | None = None,
+        calling_aet: str = "",
+        *,
+        sop_class: str | None = None,
+        sop_instance: str | None = None,
+    ) -> StoredInstance:
+        """Store one received instance exactly as a C-STORE would; return what was stored.
+
+        ``data`` is the encoded data set (bytes in ``transfer_syntax``, no File
+        Meta), or the path of a DICOM file (its File Meta gives the transfer
+        syntax). ``calling_aet`` is who sent it (recorded as Source AE Title);
+        ``sop_class``/``sop_instance``, when given, must match the data set (a
+        C-STORE passes its command's Affected SOP Class/Instance UIDs; a STOW-RS
+        passes none). The index, UID validation and atomic write are the
+        C-STORE's own. Raises :class:`~medlab.net.store.StoreFailure` with the
+        DIMSE status and a comment (0xA900 mismatch, 0xC210 undecodable, 0xA700
+        out of resources …), which a DICOMweb front end maps to its HTTP answer.
+        """
+        if self.store is None:
+            raise MedlabError("The PACS is not running", fix="Call start() first.")
+        if isinstance(data, (str, Path)):
+            data, file_ts = _dataset_bytes(Path(data))
+            transfer_syntax = transfer_syntax or file_ts
+        if not transfer_syntax:
+            raise StoreFailure(0xC210, "No transfer syntax given for the data set")
+        return self.store.put(data, transfer_syntax, sop_class, sop_instance, calling_aet)
+
+    def _context_ts(self, assoc: Any, context_id: int) -> str:
+        for cx in assoc.accepted_contexts:
+            if cx.context_id == context_id:
+                return str(cx.transfer_syntax[0])
+        return ""
+
+    def _start_early_store(self, event: Any) -> None:
+        """Start storing a C-STORE-RQ the moment it is decoded (EVT_DIMSE_RECV).
+
+        In the thread that decoded the message, instead of waiting for the
+        association's reactor to poll its queue (≈1 ms); EVT_C_STORE then only
+        picks up the answer (pacs.md, "what moved the needle").
+        """
+        msg = event.message
+        if type(msg).__name__ != "C_STORE_RQ" or event.assoc.is_requestor:
+            return
+        assoc = event.assoc
+        cs = msg.command_set
+        ts = self._context_ts(assoc, msg.context_id)
+        if not ts:  # not an accepted context: pynetdicom will refuse the request itself
+            return
+        args = (
+            msg.data_set,
+            ts,
+            cs.AffectedSOPClassUID,
+            cs.AffectedSOPInstanceUID,
+            self._log.state(assoc).remote,
+        )
+        key = (id(assoc), int(cs.MessageID))
+        if EARLY_STORE_IN_WORKER:
+            self._early[key] = self._workers.submit(self._store, *args)
+        else:
+            self._early[key] = self._store(*args)
+
+    def _on_store(self, event: Any) -> Any:
+        """C-STORE: write the data set as received, index it, then answer (PS3.4 B.2.3)."""
+        req = event.request
+        early = self._early.pop((id(event.assoc), int(req.MessageID)), None)
+        if early is not None:
+            return early.result() if isinstance(early, Future) else early
+        ts = str(event.context.transfer_syntax)
+        calling = self._log.state(event.assoc).remote
+        return self._store(
+            req.DataSet, ts, req.AffectedSOPClassUID, req.AffectedSOPInstanceUID, calling
+        )
+
+    def _store(self, buf: Any, ts: str, sop_class: str, sop_instance: str, calling: str) -> Any:
+        """Store one data set; return the C-STORE status (int or Dataset with a comment)."""
+        from pydicom import Dataset
+
+        data = buf.getbuffer() if hasattr(buf, "getbuffer") else bytes(buf)
+        try:
+            self.store_received(data, ts, calling, sop_class=sop_class, sop_instance=sop_instance)
+        except StoreFailure as fail:
+            rsp = Dataset()
+            rsp.Status = fail.status
+            rsp.ErrorComment = fail.comment[:64]
+            return rsp
+        except Exception as err:  # noqa: BLE001 - never crash the association thread
+            LOGGER.exception("C-STORE failed")
+            rsp = Dataset()
+            rsp.Status = 0xA700 if isinstance(err, OSError) else 0xC211
+            rsp.ErrorComment = f"{type(err).__name__}: {err}"[:64]
+            return rsp
+        finally:
+            del data
+        return 0x0000
