@@ -108,6 +108,27 @@ def _real_samples() -> Check:
     return Check("real samples", True, "pydicom and pydicom-data files present")
 
 
+def _quarantined() -> list[Check]:
+    """A line per PACS folder of this user where crash recovery set files aside."""
+    from medlab.net.recovery import QUARANTINE, quarantine_count
+
+    home = paths.home()
+    found = []
+    for pattern in ("pacs", "lessons/*", "capstone/*/pacs"):
+        for root in sorted(home.glob(pattern)):
+            count = quarantine_count(root)
+            if count:
+                found.append(
+                    Check(
+                        "PACS quarantine",
+                        False,
+                        f"{count} file(s) recovery could not index, in {root / QUARANTINE}",
+                        "Read the log lines, re-send what you need (C-STORE), then delete them",
+                    )
+                )
+    return found
+
+
 def checks() -> list[Check]:
     """Run every check and return the report lines in order."""
     py_ok = sys.version_info >= (3, 10)
@@ -120,7 +141,7 @@ def checks() -> list[Check]:
         )
     ]
     found += [_package(dist, why) for dist, why in PACKAGES]
-    found += [_sample_data(), _real_samples(), _dcmtk()]
+    found += [_sample_data(), _real_samples(), _dcmtk(), *_quarantined()]
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     found.append(
         Check(

@@ -193,6 +193,19 @@ def parse_received(data: bytes | memoryview, transfer_syntax: str) -> Dataset:
     return ds
 
 
+_OWN_TEMP = re.compile(r"^\..+\.\d+\.\d+\.tmp$")
+
+
+def _temp_name(sop_uid: str) -> str:
+    """The name of our temporary file for one write (unique per process and thread)."""
+    return f".{sop_uid}.{os.getpid()}.{threading.get_ident()}.tmp"
+
+
+def _is_own_temp(name: str) -> bool:
+    """True for a name :func:`_temp_name` makes: the only files recovery deletes."""
+    return bool(_OWN_TEMP.match(name))
+
+
 class Store:
     """Files and index of one PACS root. Thread-safe (one SQLite connection behind a lock)."""
 
@@ -327,7 +340,7 @@ class Store:
     ) -> int:
         meta = _file_meta_bytes(sop_class, sop_uid, ts, aet)
         # Unique among concurrent writers: one thread writes one file at a time.
-        tmp = path.parent / f".{sop_uid}.{os.getpid()}.{threading.get_ident()}.tmp"
+        tmp = path.parent / _temp_name(sop_uid)
         try:
             if path.parent not in self._dirs:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -378,56 +391,20 @@ class Store:
 
     # ------------------------------------------------------------------ recovery
     def recover(self) -> dict[str, int]:
-        """Make files and index agree after a crash (run at start).
+        """Make files and index agree after a crash (run at start); never delete evidence.
 
-        * temp files (``.*.tmp``) are deleted: they never answered Success;
-        * rows whose file is missing or has the wrong size are dropped;
-        * ``.dcm`` files without a row (renamed, then killed before the commit)
-          are indexed if they read back completely, deleted otherwise.
+        Deletes only our own temporary files; what cannot be indexed is moved to
+        ``<root>/quarantine/`` with a log line. See :func:`medlab.net.recovery.recover`.
         """
-        import pydicom
+        from medlab.net.recovery import recover
 
-        counts = {"temp_removed": 0, "rows_dropped": 0, "files_indexed": 0, "files_removed": 0}
-        indexed: dict[str, int] = {}
-        with self._lock:
-            for rel, size in self._db.execute("SELECT path, size FROM instances"):
-                indexed[rel] = size
-        on_disk: set[str] = set()
-        for dirpath, _dirs, files in os.walk(self.root):
-            for name in files:
-                full = Path(dirpath) / name
-                if name.endswith(".tmp"):
-                    full.unlink(missing_ok=True)
-                    counts["temp_removed"] += 1
-                elif name.endswith(".dcm"):
-                    on_disk.add(str(full.relative_to(self.root)))
-        for rel, size in indexed.items():
-            full = self.root / rel
-            if rel not in on_disk or full.stat().st_size != size:
-                with self._lock:
-                    self._db.execute("DELETE FROM instances WHERE path=?", (rel,))
-                counts["rows_dropped"] += 1
-        for rel in sorted(on_disk - set(indexed)):
-            full = self.root / rel
-            try:
-                ds = pydicom.dcmread(full)
-                ds.PixelData if "PixelData" in ds else None  # noqa: B018 - force a full read
-                row = _row_from(ds)
-                if self.path_for(row["study_uid"], row["series_uid"], row["sop_uid"]) != full:
-                    raise ValueError("file name does not match its UIDs")
-                row.update(
-                    transfer_syntax=str(ds.file_meta.TransferSyntaxUID),
-                    path=rel,
-                    size=full.stat().st_size,
-                    source_aet=str(ds.file_meta.get("SourceApplicationEntityTitle", "") or ""),
-                    stored_at=full.stat().st_mtime,
-                )
-                self._index(row)
-                counts["files_indexed"] += 1
-            except Exception:  # noqa: BLE001 - unreadable leftovers are removed
-                full.unlink(missing_ok=True)
-                counts["files_removed"] += 1
-        return counts
+        return recover(self)
+
+    def quarantine_count(self) -> int:
+        """How many files recovery has set aside in ``<root>/quarantine``."""
+        from medlab.net.recovery import quarantine_count
+
+        return quarantine_count(self.root)
 
     # ------------------------------------------------------------------ reading
     def query(self, sql: str, params: tuple | list = ()) -> list[tuple]:

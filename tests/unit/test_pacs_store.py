@@ -147,8 +147,8 @@ def test_garbage_data_set_is_refused(store):
 
 def test_recover_cleans_temp_files_and_orphans(store):
     good = store.put_dataset(make_instance(1, 1, 1, 1))
-    # a temp file left by a kill mid-write
-    (good.path.parent / ".1.2.3.abc.tmp").write_bytes(b"half a file")
+    # a temp file left by a kill mid-write (named as the store names its own)
+    (good.path.parent / ".1.2.3.4242.139876.tmp").write_bytes(b"half a file")
     # a complete file renamed into place but never indexed (killed before the commit)
     orphan_ds = make_instance(1, 1, 1, 2)
     orphan = good.path.parent / f"{orphan_ds.SOPInstanceUID}.dcm"
@@ -159,7 +159,12 @@ def test_recover_cleans_temp_files_and_orphans(store):
     gone = store.put_dataset(make_instance(1, 1, 1, 3))
     gone.path.unlink()
     counts = store.recover()
-    assert counts == {"temp_removed": 1, "rows_dropped": 1, "files_indexed": 1, "files_removed": 1}
+    assert counts == {
+        "temp_removed": 1,
+        "rows_dropped": 1,
+        "files_indexed": 1,
+        "files_quarantined": 1,
+    }
     assert store.count() == 2
     for (rel,) in store.query("SELECT path FROM instances"):
         pydicom.dcmread(store.root / rel)

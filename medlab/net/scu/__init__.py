@@ -26,7 +26,7 @@ records as the PACS keeps. Nothing here listens on anything but 127.0.0.1.
 from __future__ import annotations
 
 from medlab.net.recording import Recorder
-from medlab.net.scu.association import CALLING_AET, Association, Target
+from medlab.net.scu.association import CALLING_AET, Association, Target, associate, new_ae
 from medlab.net.scu.commitment import CommitmentResult, commit
 from medlab.net.scu.find import RETURN_KEYS, QueryResult, find, query_dataset
 from medlab.net.scu.mpps import mpps_completed, mpps_in_progress
@@ -56,12 +56,14 @@ __all__ = [
     "StoreReport",
     "Target",
     "acquire",
+    "associate",
     "commit",
     "echo",
     "find",
     "get",
     "mpps_completed",
     "mpps_in_progress",
+    "new_ae",
     "port_is_listening",
     "query_dataset",
     "start_pacs",
