@@ -259,9 +259,10 @@ class EventTranslator:
         prim = event.primitive
         n, now, peer = state.n, time.time(), state.peer
         if isinstance(prim, A_ASSOCIATE):
-            if prim.result is None:  # the request
-                remote = prim.called_ae_title if sent else prim.calling_ae_title
-                state.remote = str(remote).strip() or "?"
+            if prim.result is None:  # the request names both ends, as the wire says
+                calling = str(prim.calling_ae_title).strip() or "?"
+                called = str(prim.called_ae_title).strip() or "?"
+                state.local, state.remote = (calling, called) if sent else (called, calling)
                 contexts = []
                 for cx in prim.presentation_context_definition_list:
                     state.proposed[cx.context_id] = str(cx.abstract_syntax)
