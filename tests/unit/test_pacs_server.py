@@ -881,3 +881,60 @@ def test_abort_mid_transfer_leaves_nothing(tmp_path):
         assert ok.send_c_store(make_instance(1, 1, 1, 2)).Status == 0
         ok.release()
         assert pacs.instance_count() == 1
+
+
+# ---------------------------------------------------------------- guarded private names
+def test_shutdown_flag_still_exists(tmp_path):
+    """stop() sets socketserver's private flag: fail loudly if the stdlib renames it."""
+    import socketserver
+
+    from medlab.net.server.engine import SHUTDOWN_FLAG_ATTRIBUTE
+
+    # serve_forever() polls exactly this name; the PACS's server is a socketserver.
+    assert SHUTDOWN_FLAG_ATTRIBUTE in socketserver.BaseServer.serve_forever.__code__.co_names
+    with PACS(root=tmp_path / "p") as pacs:
+        assert isinstance(pacs._server, socketserver.BaseServer)
+        assert getattr(pacs._server, SHUTDOWN_FLAG_ATTRIBUTE) is False
+
+
+def test_stop_joins_the_commitment_report_thread(tmp_path):
+    """A commitment report still waiting when the PACS stops is finished, not abandoned."""
+    with PACS(root=tmp_path / "p", config=PACSConfig(commitment_delay=1.0)) as pacs:
+        _, assoc = associate(pacs, StorageCommitmentPushModel)
+        status, _ = assoc.send_n_action(
+            commitment_request([(CTImageStorage, "1.2.3.4")]),
+            1,
+            StorageCommitmentPushModel,
+            "1.2.840.10008.1.20.1.1",
+        )
+        assert status.Status == 0x0000
+        reporters = list(pacs._reporters)
+        assert reporters and reporters[0].is_alive()
+    assert not reporters[0].is_alive()
+    assert not [t for t in threading.enumerate() if t.name.startswith("medlab-commit-")]
+
+
+# ---------------------------------------------------------------- the one way in
+def test_store_received_is_the_c_store_path(tmp_path):
+    """What DICOMweb's STOW-RS will call: same index, same UID checks, same file."""
+    from medlab.net.store import StoreFailure
+
+    ds = make_instance(1, 1, 1, 1)
+    path = tmp_path / "in.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    with PACS(root=tmp_path / "p") as pacs:
+        stored = pacs.store_received(path, calling_aet="WEB")
+        assert stored.sop_uid == ds.SOPInstanceUID
+        assert pacs.store.instance(ds.SOPInstanceUID)["source_aet"] == "WEB"
+        assert pydicom.dcmread(pacs.file_of(ds.SOPInstanceUID)).PatientID == ds.PatientID
+        with pytest.raises(StoreFailure) as err:
+            pacs.store_received(path, sop_instance="1.2.3.4")  # disagrees with the data set
+        assert err.value.status == 0xA900
+        with pytest.raises(StoreFailure) as err:
+            pacs.store_received(b"\x08\x00\x18\x00UI\xff\xff junk", "1.2.840.10008.1.2.1")
+        assert err.value.status == 0xC210
+        # and a C-STORE of the same instance finds it already there (one archive)
+        _, assoc = associate(pacs, CTImageStorage)
+        assert assoc.send_c_store(ds).Status == 0x0000
+        assoc.release()
+        assert pacs.instance_count() == 1

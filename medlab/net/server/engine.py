@@ -37,7 +37,7 @@ def tune_association(assoc: Any) -> None:
     dul = assoc.dul
     # Private pynetdicom attribute, set without a hasattr() on purpose: if a release
     # renames it, this write creates a dead attribute, and the guard test
-    # (test_dul_poll_delay_is_applied) fails instead of the PACS silently slowing.
+    # (test_poll_delay_is_tuned_and_the_private_attribute_still_exists) fails instead of the PACS silently slowing.
     dul._run_loop_delay = DUL_POLL_DELAY
     raw = getattr(getattr(dul, "socket", None), "socket", None)
     if raw is not None:
@@ -53,7 +53,7 @@ def shutdown_promptly(server: Any, wake: tuple[str, int]) -> None:
     ``serve_forever`` checks its name-mangled private flag only between polls:
     set the flag, then wake the loop with one connection to ``wake``. Without
     this, every ``PACS.stop()`` (every lesson's last cell) waits up to 0.5 s.
-    The guard test (test_shutdown_flag_exists) fails if the stdlib renames it.
+    The guard test (test_shutdown_flag_still_exists) fails if the stdlib renames it.
     """
     setattr(server, SHUTDOWN_FLAG_ATTRIBUTE, True)
     try:
