@@ -95,6 +95,10 @@ def store(
 
 
 def _progress_bar(total: int, label: str) -> Any:
+    """A notebook progress bar (``.value``, ``.description``), or None outside a notebook.
+
+    The only screen code in medlab/net: swap it for the project's progress helper.
+    """
     try:
         from IPython import get_ipython
         from IPython.display import display
