@@ -66,4 +66,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted({*__all__, "IMPLEMENTATION_CLASS_UID", "IMPLEMENTATION_VERSION"})

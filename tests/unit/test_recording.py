@@ -114,3 +114,17 @@ def test_provider_abort_reason_and_event_labels_only_where_they_belong():
     log.on_acse_recv(event)
     assert str(log.events[-1]).endswith("A-P-ABORT  service-provider, unexpected-PDU")
     time.sleep(0)
+
+
+def test_net_exports_are_lazy_and_explain_stays_the_function():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, medlab.net as n; assert 'pynetdicom' not in sys.modules; "
+        "assert set(n.__all__) <= set(dir(n)); "
+        "import medlab.net.explanations; assert callable(n.explain) and "
+        "type(n.explain).__name__ == 'function'; "
+        "assert all(getattr(n, k) is not None for k in n.__all__)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
