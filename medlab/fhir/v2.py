@@ -255,7 +255,9 @@ class _Builder:
             return None if instant else date
         zone = zone or self.timezone
         if not zone:
-            what = "not carried (an instant needs" if instant else "time of day dropped (FHIR requires"
+            what = (
+                "not carried (an instant needs" if instant else "time of day dropped (FHIR requires"
+            )
             self.r.note(
                 position,
                 f"{what} a UTC offset with a time and v2 sent none; pass timezone=, a local "
@@ -455,7 +457,7 @@ def _encounter(b: _Builder, patient: int) -> int | None:
         return None
     klass = r.require("PV1-2.1", "patient class", "Encounter.class is required (1..1)")
     visit = b.identifier("PV1-19", None)
-    key = [visit["value"]] if visit else [r.get("MSH-10"), "PV1"]
+    key = [visit["value"]] if visit else [r.values.get("MSH-10", ""), "PV1"]
     index = b.add(
         {
             "resourceType": "Encounter",
@@ -647,6 +649,7 @@ def _observations(b: _Builder, patient: int, report: int) -> None:
                 study["identifier"] = {"system": "urn:dicom:uid", "value": f"urn:oid:{uid}"}
                 studies.append(study)
                 r.link(f"{obx}-5", report, "imagingStudy")
+                r.link(f"{obx}-2", report, "imagingStudy")
             for field in (1, 3, 4, 11):
                 if r.values.get(f"{obx}-{field}"):
                     r.note(
@@ -673,7 +676,7 @@ def _observations(b: _Builder, patient: int, report: int) -> None:
         r.link(f"{obx}-3", index, "code")
         value = f"{obx}-5"
         if kind in ("ST", "TX", "FT"):
-            b.put(index, "valueString", r.get(value), value)
+            b.put(index, "valueString", r.get(value), value, f"{obx}-2")
         elif kind == "NM":
             number = r.get(value)
             try:
@@ -695,11 +698,11 @@ def _observations(b: _Builder, patient: int, report: int) -> None:
                 )
                 if system:
                     quantity["system"] = system
-            b.put(index, "valueQuantity", quantity, value, f"{obx}-6")
+            b.put(index, "valueQuantity", quantity, value, f"{obx}-2", f"{obx}-6")
         elif kind in ("CWE", "CE", "CNE"):
-            b.put(index, "valueCodeableConcept", b.coded(value), value)
+            b.put(index, "valueCodeableConcept", b.coded(value), value, f"{obx}-2")
         elif kind in ("DT", "DTM", "TS"):
-            b.put(index, "valueDateTime", b.date_time(value), value)
+            b.put(index, "valueDateTime", b.date_time(value), value, f"{obx}-2")
         else:
             r.note(value, f"value type {kind}: not mapped here")
         b.put(index, "effectiveDateTime", b.date_time(f"{obx}-14"), f"{obx}-14")
