@@ -27,7 +27,6 @@ _EXPORTS: dict[str, str] = {
     "CompatEditor": "medlab.widgets.compat_editor",
     "HL7Explorer": "medlab.widgets.hl7_explorer",
     "FHIRExplorer": "medlab.widgets.fhir_explorer",
-    "FHIRExplorer": "medlab.widgets.fhir_explorer",
 }
 
 __all__ = sorted(_EXPORTS)
