@@ -6,8 +6,9 @@
 * :func:`imaging_study` - a study of the PACS as an ImagingStudy (:mod:`medlab.fhir.imaging`);
 * :func:`bundle` - a transaction Bundle of them (:mod:`medlab.fhir.bundle`).
 
-Resources are FHIR R4 (``fhir.resources.R4B``, the R4 release fhir.resources ships),
-what the IG is written for and what most hospitals run. Imported on first use:
+Resources are FHIR R4, what the IG is written for (4.0.1) and what most hospitals run,
+built and validated with ``fhir.resources.R4B`` (FHIR 4.3, the R4-family release that
+library ships; it has no 4.0.1 package). Imported on first use:
 ``import medlab.fhir`` does not import fhir.resources.
 """
 

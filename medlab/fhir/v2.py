@@ -583,8 +583,8 @@ def _service_request(b: _Builder, patient: int, encounter: int | None, orc: str,
     if r.get(f"{obr}-13"):
         r.note(
             f"{obr}-13",
-            "relevant clinical information: the IG maps it to an R5 extension "
-            "(supportingInfo, a CodeableReference) that R4 has no type for",
+            "relevant clinical information: the IG maps it to an R5 cross-version extension "
+            "(supportingInfo) whose value, a CodeableReference, FHIR R4 (4.0.1) has no type for",
         )
     for field, what in (
         (1, "set ID"),
@@ -717,7 +717,11 @@ def _observations(b: _Builder, patient: int, report: int) -> None:
 
 # --------------------------------------------------------------------------- messages
 def from_v2(message: Any, *, timezone: str | None = None) -> Mapping:
-    """Map one v2 message to validated ``fhir.resources`` R4B objects (a :class:`Mapping`).
+    """Map one v2 message to validated ``fhir.resources`` objects (a :class:`Mapping`).
+
+    The objects are ``fhir.resources.R4B`` models (FHIR 4.3, the R4-family release the
+    library ships); only elements and types that FHIR R4 (4.0.1, the IG's target) also
+    has are produced.
 
     ``message`` is text or what :func:`medlab.hl7.parse` returns. Mapped:
     ADT^A01/A04/A08 (Patient, Encounter), ORM^O01 and OMI^O23 (Patient,

@@ -10,6 +10,8 @@ import json
 import types
 
 import pytest
+from fhirpathpy import evaluate
+from fhirpathpy.models import models
 
 import medlab.fhir as fhir
 from medlab import capstone
@@ -17,10 +19,6 @@ from medlab.errors import MedlabError
 from medlab.fhir._reader import Reader, _covered, _field_of
 from medlab.fhir.v2 import model
 from medlab.hl7 import parse, samples
-
-pytest.importorskip("fhir.resources")
-from fhirpathpy import evaluate  # noqa: E402
-from fhirpathpy.models import models  # noqa: E402
 
 TZ = "-04:00"
 MESSAGES = {

@@ -7,7 +7,6 @@ import re
 import pytest
 
 pytest.importorskip("ipywidgets")
-pytest.importorskip("fhir.resources")
 
 from medlab import capstone  # noqa: E402
 from medlab.hl7 import samples  # noqa: E402
