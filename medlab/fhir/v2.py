@@ -48,79 +48,30 @@ from typing import Any
 
 from medlab.errors import MedlabError
 from medlab.fhir._reader import Dropped, Reader
+from medlab.fhir.tables import (
+    ADDRESS_USE,
+    CODE_SYSTEMS,
+    CONTACT_SYSTEM,
+    CONTACT_USE,
+    ENCOUNTER_CLASS,
+    ENCOUNTER_STATUS,
+    GENDER,
+    MARITAL,
+    NAME_USE,
+    OBSERVATION_STATUS,
+    ORDER_STATUS,
+    PRIORITY,
+    REPORT_STATUS,
+    REQUEST_STATUS,
+    V2_0074,
+    V2_0203,
+    V3_ACT_CODE,
+    V3_MARITAL,
+    V3_PARTICIPATION,
+)
 
 #: Namespace of the ids medlab derives from v2 identifiers (uuid5).
 ID_NAMESPACE = uuid.UUID("0b2f6c3e-5a0e-4c55-9d6a-6d65646c6162")
-
-V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
-V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-V3_MARITAL = "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus"
-V3_PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
-V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
-
-#: HL7 table 0396 coding-system names (CWE.3) -> FHIR system URIs (HL7 Terminology).
-CODE_SYSTEMS = {
-    "LN": "http://loinc.org",
-    "C4": "http://www.ama-assn.org/go/cpt",
-    "CPT": "http://www.ama-assn.org/go/cpt",
-    "DCM": "http://dicom.nema.org/resources/ontology/DCM",
-    "SCT": "http://snomed.info/sct",
-    "I10": "http://hl7.org/fhir/sid/icd-10",
-    "UCUM": "http://unitsofmeasure.org",
-}
-
-# The IG's vocabulary maps (Table HL7nnnn to ...), the codes the course's messages use.
-GENDER = {"F": "female", "M": "male", "O": "other", "U": "unknown", "A": "other", "N": "other"}
-MARITAL = {"A": "L", "D": "D", "M": "M", "S": "S", "W": "W", "C": "C", "G": "T", "P": "T"}
-ENCOUNTER_CLASS = {"E": "EMER", "I": "IMP", "O": "AMB", "P": "PRENC"}
-ENCOUNTER_STATUS = {
-    **dict.fromkeys("EIORBCN", "in-progress"),
-    "P": "planned",
-    "U": "unknown",
-}
-NAME_USE = {"L": "official", "D": "usual", "M": "maiden", "N": "nickname", "R": "official"}
-ADDRESS_USE = {"H": "home", "B": "work", "O": "work", "C": "temp", "BA": "old", "BI": "billing"}
-CONTACT_USE = {"PRN": "home", "WPN": "work", "PRS": "mobile"}
-CONTACT_SYSTEM = {"PH": "phone", "FX": "fax", "BP": "pager", "Internet": "email"}
-REQUEST_STATUS = {  # Table HL70119 to Request Status (ORC-1)
-    **dict.fromkeys(["AF", "CA", "HD", "NW", "OK", "PR", "PY", "RL", "RO", "RQ"], "active"),
-    **dict.fromkeys(["CR", "DC", "DF", "DR", "OC", "OD"], "revoked"),
-    "FU": "completed",
-    "HR": "on-hold",
-    "OH": "on-hold",
-}
-#: ORC-5 (HL7 table 0038) -> ServiceRequest.status: local agreement, the IG leaves it open.
-ORDER_STATUS = {
-    "A": "active",
-    "CA": "revoked",
-    "CM": "completed",
-    "DC": "revoked",
-    "ER": "entered-in-error",
-    "HD": "on-hold",
-    "IP": "active",
-    "RP": "revoked",
-    "SC": "active",
-}
-PRIORITY = {"S": "stat", "A": "asap", "R": "routine"}
-OBSERVATION_STATUS = {
-    "A": "amended",
-    "C": "corrected",
-    "D": "entered-in-error",
-    "F": "final",
-    "P": "preliminary",
-    "X": "cancelled",
-    "W": "entered-in-error",
-}
-REPORT_STATUS = {
-    "O": "registered",
-    "I": "registered",
-    "S": "registered",
-    "P": "preliminary",
-    "C": "corrected",
-    "R": "partial",
-    "F": "final",
-    "X": "cancelled",
-}
 
 #: What the maps used here leave out, segment by segment (listed as dropped).
 SEGMENT_REASONS = {
@@ -428,7 +379,8 @@ def _patient(b: _Builder) -> int:
         r.require("PID-3.1", "patient identifier list", "FHIR resources link by identifier")
     key = [first["value"], first.get("assigner", {}).get("display", "")]  # type: ignore[index]
     index = b.add({"resourceType": "Patient", "id": resource_id("Patient", *key)}, "PID")
-    b.put(index, "identifier", [b.identifier(p) for p in reps if b.identifier(p)], "PID-3")
+    identifiers = [b.identifier(p) for p in reps]
+    b.put(index, "identifier", [i for i in identifiers if i], "PID-3")
     names = [b.human_name(p) for p in r.repetitions("PID", 5)]
     b.put(index, "name", [n for n in names if n], "PID-5")
     b.put(index, "birthDate", b.date_time("PID-7"), "PID-7")
