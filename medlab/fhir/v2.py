@@ -688,6 +688,12 @@ def from_v2(message: Any, *, timezone: str | None = None) -> Mapping:
         without, or a value no map translates; the error names the segment
         and field (``PID-8``, ``OBR-25``...).
     """
+    if not isinstance(message, (str, bytes)) and not hasattr(message, "to_er7"):
+        raise MedlabError(
+            f"from_v2 takes an HL7 v2 message, not {type(message).__name__}",
+            where="message",
+            fix="Pass the message text or what medlab.hl7.parse returns.",
+        )
     reader = Reader(message)
     code, trigger = reader.values.get("MSH-9.1", ""), reader.values.get("MSH-9.2", "")
     mtype = f"{code}^{trigger}"

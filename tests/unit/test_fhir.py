@@ -201,6 +201,12 @@ def test_bad_input_names_the_segment_and_field(text: str | None, where: str, wor
     assert words.casefold() in str(caught.value).casefold()
 
 
+@pytest.mark.parametrize("junk", [None, 42, "hello"])
+def test_what_is_not_a_message_is_refused(junk: object) -> None:
+    with pytest.raises(MedlabError):
+        fhir.from_v2(junk)
+
+
 def test_bad_timezone_is_refused() -> None:
     with pytest.raises(MedlabError) as caught:
         fhir.from_v2(capstone.ADT_A04, timezone="EST")
