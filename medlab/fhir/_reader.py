@@ -10,6 +10,7 @@ highlight a field and its element side by side.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,9 @@ class Reader:
         #: segment position ("PID", "OBX(2)") for each segment, in message order
         self.segments = [row.position for row in self.rows if row.kind == "segment"]
         self.used: set[str] = set()
+        esc = re.escape(self.dissection.delimiters.escape)
+        # What unescape() keeps as it is: highlighting and formatting (HL7 v2 Chapter 2).
+        self._formatting = re.compile(rf"{esc}(?:H|N|\.[a-z]{{2}}[^{esc}]*){esc}")
         #: v2 field position ("PID-5", "OBX(2)-5") -> [(resource index, element name)]
         self.links: dict[str, list[tuple[int, str]]] = {}
         #: positions read but deliberately not carried, with the reason
@@ -79,7 +83,15 @@ class Reader:
                 return ""
             return ""
         self.used.add(position)
-        return value if not self._has_children(position) else self._first_leaf(position)
+        if self._has_children(position):
+            return self._first_leaf(position)
+        if self._formatting.search(value):
+            self.note(
+                position,
+                "v2 formatting escapes (\\.br\\, \\H\\...) kept as text: a FHIR string "
+                "has no formatting",
+            )
+        return value
 
     def _has_children(self, position: str) -> bool:
         return any(p.startswith((position + ".", position + "(")) for p in self.values)

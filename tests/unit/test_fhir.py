@@ -138,6 +138,19 @@ def test_capstone_oru_fields_sit_where_hl7_puts_them() -> None:
     assert reader.get("OBR-32.1.2") == "VANCE"
 
 
+def test_repeats_map_to_lists_and_formatting_escapes_are_reported() -> None:
+    patient = fhir.from_v2(samples.ADT_A01)[0]  # PID-3 repeats: hospital and national number
+    assert [(i.value, i.type.coding[0].code) for i in patient.identifier] == [
+        ("56782445", "PI"),
+        ("999855750", "SS"),
+    ]
+    text = capstone.ORU_R01.replace("FINDINGS: Lungs are clear.", "FINDINGS:\\.br\\Clear.")
+    mapped = fhir.from_v2(text)
+    assert mapped[3].valueString == "FINDINGS:\\.br\\Clear."  # carried as it is ...
+    dropped = {d.position: d.reason for d in mapped.dropped}
+    assert "formatting" in dropped["OBX-5"]  # ... and reported
+
+
 def test_report_observations_and_study_link() -> None:
     mapped = fhir.from_v2(capstone.ORU_R01, timezone=TZ)
     order, report, *observations = mapped[1:]
