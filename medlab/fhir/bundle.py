@@ -9,8 +9,10 @@ resource's first identifier (a *conditional create*: a server that already
 knows that patient or order does not make a second one).
 
 Two messages about the same patient or order map to resources with the same id;
-the Bundle keeps the last one given (the ORU's completed order after the ORM's
-new one, as an update would). A reference to a resource that is not in the
+the Bundle holds one, merged element by element: the later message's elements win
+(the ORU's completed status over the ORM's active one) and elements only an earlier
+message carried are kept (the ORM's authoredOn and encounter). A choice element
+(``occurrence[x]``) is one element: the later message's choice replaces the earlier one. A reference to a resource that is not in the
 Bundle keeps only its identifier (a *logical* reference), and one that carries
 only an identifier is pointed at the entry that has it (the ImagingStudy's
 subject and order, found by patient ID and accession number).
@@ -47,7 +49,8 @@ def bundle(resources: Iterable[Any]) -> Any:
                 where=data["resourceType"],
                 fix="Give it an id (from_v2 and imaging_study do).",
             )
-        by_key[(data["resourceType"], data["id"])] = data
+        key = (data["resourceType"], data["id"])
+        by_key[key] = _merge(by_key.get(key, {}), data, type(res))
     present = {f"urn:uuid:{rid}" for _, rid in by_key}
     index = _identifier_index(by_key.values())
     for data in by_key.values():
@@ -63,6 +66,19 @@ def bundle(resources: Iterable[Any]) -> Any:
     return model("Bundle").model_validate(
         {"resourceType": "Bundle", "type": "transaction", "entry": entries}
     )
+
+
+def _merge(earlier: dict[str, Any], later: dict[str, Any], cls: Any) -> dict[str, Any]:
+    """``later``'s elements over ``earlier``'s; a choice element (``occurrence[x]``) counts as one."""
+    fields = cls.model_fields
+    choice = {
+        name: (fields[name].json_schema_extra or {}).get("one_of_many")
+        for name in fields
+        if isinstance(fields[name].json_schema_extra, dict)
+    }
+    replaced = {choice.get(key) for key in later} - {None}
+    kept = {k: v for k, v in earlier.items() if choice.get(k) not in replaced}
+    return {**kept, **later}
 
 
 def _request(kind: str, data: dict[str, Any]) -> dict[str, Any]:

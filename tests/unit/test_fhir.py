@@ -309,6 +309,12 @@ def test_transaction_bundle_of_the_whole_exam(hospital) -> None:
     assert report.imagingStudy[0].reference == f"urn:uuid:{study.id}"
     order_entry = next(e for e in bundle.entry if e.resource.__resource_type__ == "ServiceRequest")
     assert order_entry.resource.status == "completed"  # the ORU's later state of the order
+    # what only the ORM said is kept: when it was ordered, in which visit
+    assert order_entry.resource.authoredOn.isoformat() == "2026-06-01T08:20:00-04:00"
+    assert order_entry.resource.encounter.reference == f"urn:uuid:{mapped[1][1].id}"
+    # occurrence[x] is one element: the ORU's occurrenceDateTime replaced the ORM's timing
+    assert order_entry.resource.occurrenceTiming is None
+    assert order_entry.resource.occurrenceDateTime is not None
     assert order_entry.request.method == "POST"
     assert order_entry.request.ifNoneExist == "identifier=PO-90412"
 
