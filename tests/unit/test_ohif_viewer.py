@@ -37,6 +37,7 @@ INDEX = (
 )
 BUNDLE = b"(()=>{var x=1;" + b"a" * 600_000 + b';__webpack_require__.p = "/";' + b"b" * 9 + b"})()"
 WORKER = b'(()=>{__webpack_require__.p = "/";importScripts(__webpack_require__.p+"1.js")})()'
+MANIFEST = '{"icons": [{"src": "/assets/android-chrome-36x36.png", "sizes": "36x36"}]}'
 CSS = "@font-face{src:url(/a34f9d1faa5f3315.woff2) format('woff2')}.x{background:url('/assets/i.png')}"
 
 
@@ -53,6 +54,7 @@ def make_dist(root: Path) -> Path:
     (dist / "a34f9d1faa5f3315.woff2").write_bytes(b"wOF2")
     (dist / "app-config.js").write_text("window.config = {demo: 'https://public.example'};")
     (dist / "assets" / "favicon.ico").write_bytes(b"\0\0\1\0")
+    (dist / "manifest.json").write_text(MANIFEST)
     return dist
 
 
@@ -66,6 +68,7 @@ def test_index_html_loads_everything_from_the_prefix():
     assert 'src="/user/ana/proxy/8080/viewer/app-config.js"' in html
     assert 'href="/user/ana/proxy/8080/viewer/app.bundle.css"' in html
     assert 'href="//cdn.example.org/x.js"' in html and 'href="https://ohif.org/"' in html
+    assert 'content="/user/ana/proxy/8080/viewer/assets/t.png"' in html
     assert 'src="/app' not in html and 'href="/manifest' not in html
 
 
@@ -87,6 +90,12 @@ def test_css_urls_become_relative_to_the_css_file():
     assert "url('assets/i.png')" in viewer.rewrite_css(CSS)
     assert "url(../a34f9d1faa5f3315.woff2)" in viewer.rewrite_css(CSS, depth=1)
     assert viewer.rewrite_css("a{b:url(//cdn/x)}") == "a{b:url(//cdn/x)}"
+
+
+def test_manifest_icons_become_relative_to_the_manifest():
+    assert '"src": "assets/android-chrome-36x36.png"' in viewer.rewrite_manifest(MANIFEST)
+    xml = '<square70x70logo src="/assets/mstile-70x70.png"/>'
+    assert viewer.rewrite_manifest(xml, 1) == '<square70x70logo src="../assets/mstile-70x70.png"/>'
 
 
 def test_webpack_public_path_is_found_once_and_patched(tmp_path):
@@ -366,8 +375,11 @@ def test_scripts_stream_with_webpacks_public_path_patched(served):
         assert head[0] == 200 and head[2] == b"" and head[1]["Content-Length"] == str(len(body))
 
 
-def test_css_is_served_with_relative_urls(served):
+def test_css_and_manifest_are_served_with_relative_urls(served):
     base, _ = served
+    manifest = fetch(f"{base}/viewer/manifest.json")
+    assert manifest[1]["Content-Type"] == "application/json"
+    assert manifest[2].decode() == viewer.rewrite_manifest(MANIFEST)
     assert fetch(f"{base}/viewer/app.bundle.css")[2].decode() == viewer.rewrite_css(CSS)
     assert b"url(../a34f9d1faa5f3315.woff2)" in fetch(f"{base}/viewer/assets/sub.css")[2]
 

@@ -14,7 +14,8 @@ The dist is built to live at ``/``. Served under a prefix it is rewritten on the
   ``__webpack_require__.p = "/"`` (where lazy chunks, CSS and WebAssembly are loaded from) reads
   ``window.PUBLIC_URL`` (in a worker: its script's folder) instead, so the 17 MB bundle is the
   same for every prefix and streams from disk with one patch;
-* CSS files: ``url(/font.woff2)`` becomes relative to the CSS file.
+* CSS files and the web manifests: ``url(/font.woff2)``, ``"src": "/assets/…"`` become
+  relative to the file.
 
 Behind Binder or JupyterHub the browser reaches only the Jupyter server, and
 jupyter-server-proxy forwards ``<base_url>proxy/<port>/viewer/…`` to ``/viewer/…`` on our port
@@ -66,7 +67,8 @@ _WEBPACK_PATH_NEW = (
     b' || self.location.href.replace(/[^/]*$/, ""))'
 )
 _PUBLIC_URL_JS = 'window.PUBLIC_URL="/"'
-_ABSOLUTE_ATTR = re.compile(r'\b(src|href)="/(?!/)')
+_ABSOLUTE_ATTR = re.compile(r'\b(src|href|content)="/(?!/)')
+_JSON_ABSOLUTE_URL = re.compile(r'("(?:src|logo|start_url|scope)"\s*:\s*")/(?!/)')
 _CSS_ABSOLUTE_URL = re.compile(r"url\((['\"]?)/(?!/)")
 
 # Content types the viewer needs, whatever the host's mime.types says (a .wasm served as
@@ -114,11 +116,15 @@ def viewer_dist() -> Path:
 def install(prefix: Path | None = None, *, version: str = OHIF_VERSION, npm: str = "npm") -> Path:
     """Fetch ``@ohif/app@version`` with ``npm pack`` and unpack its ``dist/`` into ``prefix``.
 
-    ``prefix`` defaults to ``<sys.prefix>/ohif``; the result is ``prefix/dist`` (without
+    ``prefix`` defaults to where :func:`viewer_dist` looks (the parent of ``$MEDLAB_OHIF_DIST``,
+    else ``<sys.prefix>/ohif``); the result is ``prefix/dist`` (without
     :data:`LEFT_OUT` and source maps) plus the package's ``package.json`` and ``LICENSE``.
     The new copy replaces an old one only once it is complete. Returns the dist folder.
     """
-    prefix = Path(prefix) if prefix is not None else Path(sys.prefix) / "ohif"
+    if prefix is None:
+        env = os.environ.get("MEDLAB_OHIF_DIST")
+        prefix = Path(env).expanduser().parent if env else Path(sys.prefix) / "ohif"
+    prefix = Path(prefix)
     if shutil.which(npm) is None:
         raise MedlabError(
             f"npm is needed to fetch {OHIF_PACKAGE}", fix="Install Node.js with npm, then retry."
@@ -209,6 +215,13 @@ def rewrite_css(css: str, depth: int = 0) -> str:
     """Make a CSS file's root-absolute ``url(/…)`` relative to the file (``depth`` folders deep)."""
     up = "../" * depth
     return _CSS_ABSOLUTE_URL.sub(lambda m: f"url({m.group(1)}{up}", css)
+
+
+def rewrite_manifest(text: str, depth: int = 0) -> str:
+    """Make the root-absolute icon URLs of a web manifest (JSON) or browserconfig.xml relative."""
+    up = "../" * depth
+    text = _JSON_ABSOLUTE_URL.sub(lambda m: m.group(1) + up, text)
+    return re.sub(r'\bsrc="/(?!/)', f'src="{up}', text)
 
 
 def find_webpack_public_path(script: Path) -> int | None:
@@ -500,9 +513,10 @@ class _ViewerHandler(_Handler):
         suffix = file.suffix.lower()
         if suffix == ".js":
             return await self._send_script(file, include_body)
-        if suffix == ".css":
-            body = rewrite_css(file.read_text(encoding="utf-8"), path.count("/")).encode()
-            return self._send(body, ".css", include_body, cache=True)
+        if suffix in (".css", ".json", ".xml") and file.stat().st_size < 4 * 1024 * 1024:
+            rewrite = rewrite_css if suffix == ".css" else rewrite_manifest
+            body = rewrite(file.read_text(encoding="utf-8"), path.count("/")).encode()
+            return self._send(body, suffix, include_body, cache=True)
         await self._send_file(file, include_body)
 
     def _index(self, viewer: str, include_body: bool) -> None:
@@ -580,7 +594,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m medlab.net.dicomweb.viewer")
     sub = parser.add_subparsers(dest="command", required=True)
     cmd = sub.add_parser("install", help=f"fetch {OHIF_PACKAGE}@{OHIF_VERSION} with npm pack")
-    cmd.add_argument("--prefix", type=Path, default=None, help="default: <sys.prefix>/ohif")
+    cmd.add_argument(
+        "--prefix",
+        type=Path,
+        default=None,
+        help="default: <sys.prefix>/ohif, or the parent of $MEDLAB_OHIF_DIST",
+    )
     args = parser.parse_args(argv)
     try:
         dist = install(args.prefix)
