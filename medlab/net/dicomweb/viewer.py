@@ -279,7 +279,8 @@ def app_config_js(router_basename: str, dicomweb_root: str) -> str:
         "routerBasename": router_basename,
         "extensions": [],
         "modes": [],
-        "customizationService": {},
+        # No first-visit tour over the image: lesson 16 says what to do with the viewer.
+        "customizationService": {"ohif.tours": {"$set": []}},
         "showStudyList": True,
         "maxNumberOfWebWorkers": 2,
         "showWarningMessageForCrossOrigin": False,
