@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,60 @@ def test_14_3_question_names_the_surviving_record_and_the_other_merge_gets_a_hin
 
 def test_14_1_names_the_patient():
     assert "ABERNATHY" in lesson14.ex1.question and "MLB-100234" in lesson14.ex1.question
+
+
+def _cells(name: str) -> list[dict]:
+    path = next(NOTEBOOKS.glob(f"{name}_*.ipynb"))
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _text(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+LESSONS = sorted(p.stem[:2] for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_lesson_13_drops_the_read_back_framing():
+    text = "\n".join(_text(c) for c in _cells("13")).casefold()
+    assert "read-back" not in text and "read back" not in text
+    assert "## 1. the acknowledgement: a new message" in text
+
+
+def test_lesson_13_shows_acks_text_where_and_error_code_arguments():
+    calls = [
+        _text(c)
+        for c in _cells("13")
+        if c["cell_type"] == "code" and "medlab.hl7.ack(" in _text(c) and "display(" not in _text(c)
+    ]
+    shown = [c for c in calls if "where=" in c and "error_code=" in c and re.search(r'"AE", "', c)]
+    assert shown, "a lesson cell must call ack with a reason text, where= and error_code="
+    outputs = [
+        "".join(o.get("text", ""))
+        for c in _cells("13")
+        if "where=" in _text(c)
+        for o in c.get("outputs", [])
+    ]
+    assert any(re.search(r"^ERR\|\|[A-Z0-9]{3}\^1\^\d+\|\d{3}\^", out, re.M) for out in outputs)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_step_numbers_run_through_the_lesson_without_restarting(lesson):
+    steps = [
+        int(n)
+        for c in _cells(lesson)
+        if c["cell_type"] == "markdown"
+        for n in re.findall(r"\*\*(\d+)\.", _text(c))
+    ]
+    assert steps == list(range(1, len(steps) + 1)), f"lesson {lesson} numbers its steps {steps}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS[:-1])
+def test_each_lesson_links_to_the_next(lesson):
+    from medlab import course
+
+    numbers = [les.number for les in course.LESSONS]
+    nxt = course.LESSONS[numbers.index(lesson) + 1]
+    last = _text(_cells(lesson)[-1])
+    link = f"Next: [{nxt.number} · {nxt.title}]({nxt.number}_{nxt.slug}.ipynb)"
+    assert link in last, f"lesson {lesson} ends without {link!r}"
