@@ -392,3 +392,45 @@ def test_displaying_an_exercise_shows_the_question_only(ex_id):
         assert "solution_code" not in text and "wrong_code" not in text and "checker" not in text
         for line in secret_lines:
             assert line not in text, line
+
+
+# --- the registry's question is the only one: every notebook shows it -------------------
+
+_NOTEBOOKS = sorted(
+    (__import__("pathlib").Path(__file__).resolve().parents[2] / "notebooks").glob(
+        "[0-9][0-9]_*.ipynb"
+    )
+)
+
+
+def _plain_markdown(text: str) -> str:
+    """Markdown as the trainee reads it: no backticks, emphasis or line breaks."""
+    text = re.sub(r"[`*_]", "", text)
+    return " ".join(text.split())
+
+
+def _shows_question(ex) -> bool:
+    """Does ``ex``'s notebook render the registry's question (display or quiz), or state
+    it word for word in a markdown cell?"""
+    path = next(p for p in _NOTEBOOKS if p.stem.startswith(ex.lesson))
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    name = ex.name.replace(".", r"\.")
+    for cell in cells:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            if re.search(rf"^(display\({name}\)|{name})\s*(#.*)?$", text, re.M):
+                return True
+            if re.search(rf"quiz\(\[[^\]]*\b{name}\b", text):
+                return True
+        elif _plain_markdown(ex.question) in _plain_markdown(text):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("ex_id", list(EXERCISES))
+def test_each_notebook_shows_its_exercise_question_from_the_registry(ex_id):
+    ex = EXERCISES[ex_id]
+    assert _shows_question(ex), (
+        f"{ex_id}: the notebook neither displays {ex.name} nor states the registry's question "
+        f"word for word: {ex.question!r}"
+    )
