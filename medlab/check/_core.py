@@ -354,6 +354,18 @@ def element_keyword(answer: Any) -> str | None:
     return keyword_for_tag(tag) or None
 
 
+def not_text_hint(answer: Any) -> str:
+    """What to say when a text answer is some library's object: what to call to get the text."""
+    if hasattr(answer, "to_er7"):
+        return (
+            "That is an hl7apy element, not its text: call .to_er7() on it (or read its "
+            ".value) and give that string."
+        )
+    if hasattr(answer, "value") and not callable(answer.value):
+        return f"That is a {type(answer).__name__} object, not text: give its .value (as a str)."
+    return f"Give your answer as text (a str), not {type(answer).__name__}."
+
+
 @dataclass(frozen=True)
 class TextAnswer:
     """A checker for one right text answer; build it with :func:`expect_choice`
@@ -409,7 +421,7 @@ class TextAnswer:
 
     def __call__(self, answer: Any) -> str | None:
         if self.kind == "text" and not isinstance(answer, str):
-            raise WrongAnswer(f"Give your answer as text (a str), not {type(answer).__name__}.")
+            raise WrongAnswer(not_text_hint(answer))
         key = self.key(answer)
         if key is None:
             raise WrongAnswer(

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from medlab.check import Exercise, WrongAnswer, expect_choice, normalise
+from medlab.check._core import not_text_hint
 
 _SETUP = "import medlab.hl7\nfrom medlab.hl7 import samples\n"
 
@@ -59,13 +60,8 @@ def _escaped(answer: Any) -> None:
 
 
 def _patient_class(answer: Any) -> None:
-    if hasattr(answer, "to_er7"):
-        raise WrongAnswer(
-            "That is hl7apy's field object, not its text: call .to_er7() on it (or read "
-            "its .value) and give that string."
-        )
     if not isinstance(answer, str):
-        raise WrongAnswer(f"Give the patient class as text (a str), not {type(answer).__name__}.")
+        raise WrongAnswer(not_text_hint(answer))
     if normalise(answer) in ("emergency", "emergencypatient"):
         raise WrongAnswer(
             "That is what the code means. Give the value as PV1-2 carries it (a code from "

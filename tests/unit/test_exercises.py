@@ -434,3 +434,17 @@ def test_each_notebook_shows_its_exercise_question_from_the_registry(ex_id):
         f"{ex_id}: the notebook neither displays {ex.name} nor states the registry's question "
         f"word for word: {ex.question!r}"
     )
+
+
+def test_a_library_object_instead_of_text_is_told_what_to_call():
+    import pydicom
+
+    import medlab.hl7
+    from medlab.hl7 import samples
+
+    ex = _choice_exercise(checker=expect_choice("SCU", "h"), choices=("SCU", "SCP"))
+    field = medlab.hl7.parse(samples.ADT_A04_AE).pv1.pv1_2
+    assert ".to_er7()" in ex.judge(field).message and "ElementProxy" not in ex.judge(field).message
+    element = pydicom.DataElement(0x00100010, "PN", "SCU")
+    assert ".value" in ex.judge(element).message
+    assert "not int" in ex.judge(3).message
