@@ -166,3 +166,19 @@ def test_each_lesson_links_to_the_next(lesson):
     last = _text(_cells(lesson)[-1])
     link = f"Next: [{nxt.number} · {nxt.title}]({nxt.number}_{nxt.slug}.ipynb)"
     assert link in last, f"lesson {lesson} ends without {link!r}"
+
+
+def test_the_version_ranges_lesson_13_and_orders_give_match_hl7apys_definitions():
+    import importlib
+
+    import medlab.hl7.orders as orders_module
+
+    def has(version: str, structure: str) -> bool:
+        return structure in importlib.import_module(f"hl7apy.{version}.messages").MESSAGES
+
+    # ORM^O01 exists from the first versions up to v2.6; OMI^O23 from v2.5
+    assert has("v2_1", "ORM_O01") and has("v2_6", "ORM_O01") and not has("v2_7", "ORM_O01")
+    assert has("v2_5", "OMI_O23") and not has("v2_4", "OMI_O23")
+    lesson = "\n".join(_text(c) for c in _cells("13"))
+    assert "**ORM^O01** (up to v2.6; **OMI^O23** from v2.5)" in lesson
+    assert "ORM^O01 (up to v2.6, withdrawn in v2.7)" in orders_module.__doc__
