@@ -404,8 +404,8 @@ _NOTEBOOKS = sorted(
 
 
 def _plain_markdown(text: str) -> str:
-    """Markdown as the trainee reads it: no backticks, emphasis or line breaks."""
-    text = re.sub(r"[`*_]", "", text)
+    """Markdown as the trainee reads it: no backticks, quotes, emphasis or line breaks."""
+    text = re.sub(r"[`*_\"']", "", text)
     return " ".join(text.split())
 
 
