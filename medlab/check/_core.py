@@ -1,4 +1,4 @@
-"""Checked exercises: one :class:`Exercise` per question, three outcomes.
+"""Checked exercises: one :class:`Exercise` per question, three outcomes (and a fourth).
 
 Each exercise keeps, in one place, its id, question, checker, hints, points
 and reference solution (as code). A trainee calls ``check(answer)``,
@@ -33,8 +33,13 @@ parentheses, quotes and a leading "the"/"a"/"an" do not matter), DICOM elements 
 
 A right answer written differently from the canonical form is judged correct with a note
 ("Well done. (The lesson writes it '...'.)"). An answer outside a multiple-choice
-exercise's choices is told so (without listing the choices in the verdict). A checker may
-return a text: it is added to the "Correct" verdict as a note.
+exercise's choices is told so (without listing the choices in the verdict). A library
+object given where text is expected is told what to call (:func:`not_text_hint`). A checker
+may return a text: it is added to the "Correct" verdict as a note.
+
+Displaying an exercise (``lesson14.ex1`` in a cell) shows its title, question and choices,
+never its solution or wrong answers: notebooks show the question this way, so the registry
+holds the only copy.
 """
 
 from __future__ import annotations
