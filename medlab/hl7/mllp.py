@@ -210,7 +210,7 @@ class Listener:
             return self
         if self.store is None:
             self.store = paths.home() / "hl7"
-        self.store.mkdir(parents=True, exist_ok=True)
+        paths.private_dir(self.store)
         from medlab import services
 
         # One listener per message store: two would number their files over each other.
