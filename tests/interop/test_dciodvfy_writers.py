@@ -20,11 +20,11 @@ import pydicom
 import pytest
 import support
 
-pytestmark = pytest.mark.interop
-
 import medlab.dicom
 from medlab.data import build
 from medlab.dicom import deid
+
+pytestmark = pytest.mark.interop
 
 DCIODVFY = Path("/usr/bin/dciodvfy")
 
@@ -169,8 +169,7 @@ def test_messy_archive_has_only_the_planted_error(built, tmp_path):
     found = _all_errors(sorted(out.rglob("*.dcm")))
     assert found == {
         "CT0007.dcm": [
-            "Error - Missing attribute Type 1 Required Element=<RescaleIntercept> "
-            "Module=<CTImage>"
+            "Error - Missing attribute Type 1 Required Element=<RescaleIntercept> Module=<CTImage>"
         ]
     }
 
