@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 import medlab.dicom as md
-from medlab import paths
+from medlab import data, paths
 from medlab.errors import MedlabError
 from medlab.net.samples import shipped_sample_files
 
@@ -233,3 +233,65 @@ def test_folder_operations_go_on_and_report_what_they_skipped(corpus, tmp_path):
 
     scan = md.scan_phi(folder, KNOWN)
     assert scan.files == len(files)
+
+
+# ---- the cases of the issue, one by one ---------------------------------------------------
+def _ct_copy(folder: Path, name: str, **changes: Any) -> Path:
+    import pydicom
+
+    ds = pydicom.dcmread(data.get_path("ct"))
+    for keyword, value in changes.items():
+        setattr(ds, keyword, value)
+    folder.mkdir(parents=True, exist_ok=True)
+    ds.save_as(folder / name, enforce_file_format=True)
+    return folder / name
+
+
+def test_hierarchy_reports_a_multi_valued_series_number(tmp_path):
+    _ct_copy(tmp_path, "a.dcm", SeriesNumber=[1, 2])
+    tree = md.hierarchy(tmp_path)
+    [problem] = [p for p in tree.problems if p.kind == "bad_value"]
+    assert "Series Number" in problem.message and "not one integer" in problem.message
+
+
+def test_census_skips_a_cut_deflated_file_and_says_why(tmp_path):
+    from pydicom.data import get_testdata_file
+
+    raw = Path(get_testdata_file("image_dfl.dcm")).read_bytes()
+    (tmp_path / "cut.dcm").write_bytes(raw[: len(raw) // 2])
+    _ct_copy(tmp_path, "good.dcm")
+    df = md.census(tmp_path)
+    assert len(df) == 1
+    [(path, why)] = df.attrs["skipped_reasons"].items()
+    assert path.endswith("cut.dcm") and "deflated" in why
+
+
+def test_deidentify_folder_goes_on_and_a_single_file_raises(tmp_path):
+    src = tmp_path / "src"
+    _ct_copy(src, "good.dcm")
+    raw = (src / "good.dcm").read_bytes()
+    (src / "cut.dcm").write_bytes(raw[:3000])
+    (src / "notes.dcm").write_bytes(PNG)
+    report = md.deidentify(src, tmp_path / "out", key="k")
+    assert len(report.written) == 1
+    assert sorted(name for name, _why in report.skipped) == ["cut.dcm", "notes.dcm"]
+    assert "truncated" in dict(report.skipped)["cut.dcm"]
+    assert "Skipped cut.dcm" in repr(report)
+    assert not list((tmp_path / "out").rglob(".deid-*"))  # no half-written file
+    with pytest.raises(MedlabError, match="truncated"):
+        md.deidentify(src / "cut.dcm", tmp_path / "one", key="k")
+
+
+def test_a_force_read_data_set_with_a_bad_value_gives_a_medlab_error():
+    import io
+
+    import pydicom
+
+    # (0028,0010) Rows, VR US, with a 3-byte value: pydicom reads it lazily with force=True
+    # and fails only when the value is used (BytesLengthException).
+    bare = b"\x08\x00\x60\x00CS\x02\x00CT\x28\x00\x10\x00US\x03\x00\x01\x02\x03\x00"
+    ds = pydicom.dcmread(io.BytesIO(bare), force=True)
+    for call in (lambda: md.deidentify(ds, key="k"), lambda: md.scan_phi(ds, KNOWN)):
+        with pytest.raises(MedlabError, match="cannot be decoded") as err:
+            call()
+        assert err.value.fix
