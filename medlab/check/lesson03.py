@@ -45,6 +45,13 @@ def _vm(answer: Any) -> None:
         raise WrongAnswer(
             "It is one element, but how many backslash-separated values does it hold?"
         )
+    if answer == 2:
+        raise WrongAnswer(
+            "Count the values, not the backslashes between them (and the dictionary's '2-n' is "
+            "the rule for every file, not this file's count)."
+        )
+    if answer in (22, 23):
+        raise WrongAnswer("That is a number of bytes; VM counts values.")
     if answer != 3:
         raise WrongAnswer(
             "Count the values between the backslashes of Image Type, or use ds['ImageType'].VM."
@@ -85,6 +92,12 @@ ex2 = Exercise(
     setup="import pydicom\nimport medlab.data\nds = pydicom.dcmread(medlab.data.get_path('ct'))",
     solution_code="answer = ds['ImageType'].VM",
     wrong_code="answer = 1",
+    wrong_answers=(
+        "answer = 1  # one element",
+        "answer = str(ds['ImageType'].value).count('\\\\')  # backslashes, not values",
+        "answer = 2  # the dictionary's minimum, 2-n",
+        "answer = len(b'ORIGINAL\\\\PRIMARY\\\\AXIAL')  # the length in bytes",
+    ),
 )
 
 ex3 = Exercise(
@@ -95,6 +108,15 @@ ex3 = Exercise(
     checker=expect_choice(
         "SIEMENS MEDCOM OOG",
         "The element number's high byte names the block; find the private creator element (0029,00xx) with that xx.",
+        wrong={
+            "SIEMENS MEDCOM HEADER": "That creator reserves another block of group 0029. Which "
+            "block does element 08 of (0029,1108) sit in?",
+            "SIEMENS": "Give the private creator's whole text, as it is stored in the creator "
+            "element: one vendor can reserve several blocks.",
+            "(0029,0011)": "That is the tag of the creator element; the question asks for its "
+            "value, the creator's text.",
+            "MEDCOM OOG 2": "That is the value of (0029,1108) itself. Who reserved its block?",
+        },
     ),
     hints=(
         "(gggg,xxyy): xx is the block, reserved by the private creator element (gggg,00xx).",
@@ -103,4 +125,10 @@ ex3 = Exercise(
     setup="import pydicom\nimport medlab.data\nds = pydicom.dcmread(medlab.data.get_path('mr_overlay'))",
     solution_code="answer = ds[0x0029, 0x0011].value",
     wrong_code="answer = ds[0x0029, 0x0010].value",
+    wrong_answers=(
+        "answer = ds[0x0029, 0x0010].value  # the first creator of the group",
+        'answer = "SIEMENS"  # the vendor, not the creator text',
+        'answer = "(0029,0011)"  # the creator\'s tag, not its text',
+        "answer = ds[0x0029, 0x1108].value  # the element's own value",
+    ),
 )

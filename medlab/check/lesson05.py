@@ -58,6 +58,12 @@ def _palette_shape(answer: Any) -> None:
         raise WrongAnswer(
             "That is the shape of the stored indices. What does applying the palette add to each pixel?"
         )
+    if answer[:2] == (800, 600):
+        raise WrongAnswer("numpy gives shapes as (rows, columns, ...): rows come first.")
+    if answer[:1] == (3,):
+        raise WrongAnswer(
+            "to_display, like pixel_array, keeps the samples of a pixel together, in the last axis."
+        )
     if answer != (600, 800, 3):
         raise WrongAnswer("Call to_display on the palette sample and look at .shape.")
 
@@ -92,6 +98,12 @@ ex2 = Exercise(
         "white",
         "A window spreads the grey scale over center - width/2 .. center + width/2. Where does "
         "300 fall relative to that range, and what does MONOCHROME2 do with the top of it?",
+        wrong={
+            "black": "In MONOCHROME2 the values at the bottom of the window and below are black. "
+            "Is 300 HU below the window, or on the other side of it?",
+            "light grey": "Shades of grey are for values inside the window. Work out the window's "
+            "edges first: center - width/2 and center + width/2.",
+        },
     ),
     hints=(
         "The window 40/400 covers about -160 to 240 HU.",
@@ -99,6 +111,11 @@ ex2 = Exercise(
     ),
     solution_code='answer = "white"',
     wrong_code='answer = "grey"',
+    wrong_answers=(
+        'answer = "grey"  # as if 300 were inside the window',
+        'answer = "light grey"',
+        'answer = "black"  # MONOCHROME1 thinking',
+    ),
     choices=("black", "white", "grey"),
 )
 
@@ -115,4 +132,10 @@ ex3 = Exercise(
     setup="import medlab.data\nimport medlab.dicom\nds = medlab.data.dataset('us_palette')",
     solution_code="answer = medlab.dicom.to_display(ds).shape",
     wrong_code="answer = ds.pixel_array.shape",
+    wrong_answers=(
+        "answer = ds.pixel_array.shape  # the stored indices",
+        "answer = (800, 600, 3)  # columns first",
+        "answer = (3, 600, 800)  # samples first",
+        "answer = (600, 800, 4)  # RGBA",
+    ),
 )
