@@ -9,10 +9,10 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.medlab-installed
 DATA_STAMP := data/.built
 
-.PHONY: lab test test-under-load install data notebooks lint clean help
+.PHONY: lab lab-command test test-under-load install data notebooks lint clean help
 
 help:
-	@echo "make lab        start JupyterLab on lesson 00 (PORT=$(PORT))"
+	@echo "make lab        start JupyterLab on lesson 00 (PORT=$(PORT); INSTRUCTOR=1 keeps nbgrader's tools)"
 	@echo "make test       run every test (unit, notebooks, interop, browser)"
 	@echo "make test-under-load  networking tests and grading while busy loops load every core"
 	@echo "make notebooks  re-execute and save lessons (NB='notebooks/02_*.ipynb' for some)"
@@ -57,11 +57,25 @@ $(DATA_STAMP): $(STAMP) $(wildcard medlab/data/*.py medlab/data/hl7/*.hl7)
 
 data: $(DATA_STAMP)
 
+# Trainees' lab: the course's Jupyter config (etc/jupyter, put first on JUPYTER_CONFIG_PATH, so
+# only this launch is affected) turns off nbgrader's lab extension (its Nbgrader menu, Validate
+# button and Create Assignment sidebar) and its server extensions. binder/start does the same.
+# `make lab INSTRUCTOR=1` (or a plain `jupyter lab`) leaves nbgrader's tools on.
+COURSE_JUPYTER_CONFIG := $(CURDIR)/etc/jupyter
+INSTRUCTOR ?=
+LAB_ENV = $(if $(filter-out 0 no false,$(INSTRUCTOR)),,JUPYTER_CONFIG_PATH="$(COURSE_JUPYTER_CONFIG)$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))")
+LAB_CMD = $(LAB_ENV) $(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0 \
+  --ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/00_start_here.ipynb \
+  $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP) $(DATA_STAMP)
 	@echo "Starting JupyterLab on http://127.0.0.1:$(PORT) - open the URL with the token printed below."
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0 \
-	  --ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/00_start_here.ipynb \
-	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	$(LAB_CMD) $(LAB_ARGS)
+
+# The command `make lab` runs, printed and not run (no install, no data build): the browser tests
+# start their JupyterLab from it, so they cannot drift from `make lab`.
+lab-command:
+	@echo '$(strip $(LAB_CMD))'
 
 test: $(STAMP) $(DATA_STAMP) $(CHP) $(OHIF)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests $(PYTEST_ARGS)

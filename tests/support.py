@@ -94,3 +94,35 @@ def run_notebook(page, lab: dict, notebook: str):
     )
     status.get_by_text("Idle").first.wait_for(timeout=180_000)
     return page
+
+
+def lab_command(port: int, *, instructor: bool = False) -> tuple[dict[str, str], list[str]]:
+    """The environment variables and command `make lab` runs, read from `make lab-command`.
+
+    Tests start JupyterLab from this, so they cannot drift from `make lab`. Returns the
+    ``NAME=value`` assignments in front of the command, and the command (its program made
+    absolute, relative to the repository).
+    """
+    import re
+    import shlex
+    import subprocess
+
+    require(which("make") is not None, "make is not installed")
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_CONFIG_PATH"}
+    out = subprocess.run(
+        ["make", "-s", "--no-print-directory", "lab-command", f"PORT={port}"]
+        + (["INSTRUCTOR=1"] if instructor else []),
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    words = shlex.split(out.stdout)
+    assignments = {}
+    while words and re.fullmatch(r"[A-Za-z_]\w*=.*", words[0]):
+        name, value = words.pop(0).split("=", 1)
+        assignments[name] = value
+    words[0] = str(REPO / words[0])
+    return assignments, words
