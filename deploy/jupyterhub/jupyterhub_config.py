@@ -118,6 +118,27 @@ c.Spawner.args.extend([
 c.Spawner.args.append("--KernelManager.transport=ipc")
 
 # --------------------------------------------------------------------------------------------
+# 6b. nbgrader's instructor tools (the Nbgrader menu, the Validate button, the Create Assignment
+# sidebar and nbgrader's server extensions) stay hidden from trainees even when nbgrader is
+# installed into the users' environment (e.g. `pip install "medlab[instructor]"` on TLJH): their
+# servers read the course's Jupyter config first, as `make lab` and binder/start do. Hub admins
+# (the instructors) keep the tools. The course checkout is /srv/medlab (docs/classroom.md);
+# MEDLAB_JUPYTER_CONFIG points elsewhere.
+COURSE_JUPYTER_CONFIG = os.environ.get("MEDLAB_JUPYTER_CONFIG", "/srv/medlab/etc/jupyter")
+if not os.path.isfile(os.path.join(COURSE_JUPYTER_CONFIG, "labconfig", "page_config.json")):
+    print(f"medlab: {COURSE_JUPYTER_CONFIG} is not the course's Jupyter config: trainees will see "
+          "nbgrader's tools if nbgrader is installed (set MEDLAB_JUPYTER_CONFIG to "
+          "<course>/etc/jupyter)", file=sys.stderr)
+
+
+def _course_jupyter_config(spawner):
+    """JUPYTER_CONFIG_PATH for this user's server: the course config, none for instructors."""
+    return "" if spawner.user.admin else COURSE_JUPYTER_CONFIG
+
+
+c.Spawner.environment.update({"JUPYTER_CONFIG_PATH": _course_jupyter_config})
+
+# --------------------------------------------------------------------------------------------
 # 7. Plain JupyterHub only: who logs in, who is instructor.
 #
 # The defaults are the right ones for one server: PAM (trainees log in with their system

@@ -101,13 +101,31 @@ def test_deploy_config_passes_the_department_endpoints_through(monkeypatch):
         monkeypatch, MEDLAB_PACS="DEPTTEST@pacs-test.example.org:11112", MEDLAB_MEM_LIMIT="2G"
     )
     assert c.Spawner.default_url == "/lab/tree/medlab/notebooks/00_start_here.ipynb"
-    assert c.Spawner.environment.get_value({}) == {
-        "MEDLAB_PACS": "DEPTTEST@pacs-test.example.org:11112"
-    }
+    environment = dict(c.Spawner.environment.get_value({}))
+    environment.pop("JUPYTER_CONFIG_PATH")  # test_deploy_config_hides_nbgrader_from_trainees
+    assert environment == {"MEDLAB_PACS": "DEPTTEST@pacs-test.example.org:11112"}
     kept = c.Spawner.env_keep.get_value(["PATH"])
     assert {"PATH", "MEDLAB_PACS", "MEDLAB_HL7", "MEDLAB_CONFIG", "MEDLAB_DATA"} <= set(kept)
     assert c.Spawner.mem_limit == "2G"
     assert "MEDLAB_HOME" not in c.Spawner.environment.get_value({})  # never a shared home
+
+
+def test_deploy_config_hides_nbgrader_from_trainees(monkeypatch):
+    """Trainees' servers read the course's Jupyter config (the one `make lab` uses); admins not."""
+    from types import SimpleNamespace
+
+    import support
+
+    monkeypatch.delenv("MEDLAB_JUPYTER_CONFIG", raising=False)
+    trainee_user = SimpleNamespace(user=SimpleNamespace(admin=False))
+    default = _load_deploy_config(monkeypatch).Spawner.environment.get_value({})
+    assert default["JUPYTER_CONFIG_PATH"](trainee_user) == "/srv/medlab/etc/jupyter"
+    course = support.REPO / "etc" / "jupyter"
+    c = _load_deploy_config(monkeypatch, MEDLAB_JUPYTER_CONFIG=str(course))
+    for_user = c.Spawner.environment.get_value({})["JUPYTER_CONFIG_PATH"]
+    trainee = for_user(trainee_user)
+    assert trainee == support.lab_command(8888)[0]["JUPYTER_CONFIG_PATH"]
+    assert for_user(SimpleNamespace(user=SimpleNamespace(admin=True))) == ""
 
 
 def test_z2jh_values_fragment():

@@ -79,6 +79,12 @@ def test_make_lab_serves_lesson_00_on_loopback(tmp_path):
         )
         assert page.status == 200
         assert _listening_addresses(port) == {"0100007F"}, "JupyterLab must bind 127.0.0.1 only"
+        # nbgrader's server side is off in the trainees' lab (the browser test checks its UI).
+        try:
+            formgrader = _get(f"http://127.0.0.1:{port}/formgrader?token={token}").status
+        except urllib.error.HTTPError as exc:
+            formgrader = exc.code
+        assert formgrader == 404
         assert "00_start_here.ipynb" in "".join(lines) or "/lab" in url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
