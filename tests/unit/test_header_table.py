@@ -19,6 +19,7 @@ from pydicom.dataelem import RawDataElement
 
 import medlab.data
 import medlab.dicom
+import medlab.widgets
 from medlab.errors import MedlabError
 
 
@@ -253,7 +254,7 @@ def test_private_blocks_of_the_siemens_sample():
 
 
 def test_tag_browser_widget_filters_on_traits():
-    browser = medlab.dicom.header_table(medlab.data.get_path("ct")).browse()
+    browser = medlab.widgets.TagBrowser(medlab.dicom.header_table(medlab.data.get_path("ct")))
     assert repr(browser) == "TagBrowser(CT_small.dcm, 270 elements)"
     assert "CT_small.dcm: 270 elements" in browser.pane.value
     browser.search.value = "date"

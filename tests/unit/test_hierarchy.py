@@ -12,7 +12,7 @@ import pydicom.data
 import pytest
 
 import medlab.dicom
-from medlab.dicom.hierarchy import course_uid, uid_info
+from medlab.dicom.uids import course_uid, uid_info
 from medlab.errors import MedlabError
 
 
@@ -184,9 +184,8 @@ def test_course_uid_is_deterministic_valid_and_distinct():
 
 def test_module_doctests():
     import doctest
-    import sys
 
-    import medlab.dicom.hierarchy  # noqa: F401
+    from medlab.dicom import uids
 
-    result = doctest.testmod(sys.modules["medlab.dicom.hierarchy"])
+    result = doctest.testmod(uids)
     assert result.attempted and not result.failed
