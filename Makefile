@@ -9,14 +9,15 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.medlab-installed
 DATA_STAMP := data/.built
 
-.PHONY: lab test install data notebooks lint clean help
+.PHONY: lab test test-lesson install data notebooks lint clean help
 
 help:
 	@echo "make lab        start JupyterLab on lesson 00 (PORT=$(PORT))"
-	@echo "make test       run every test (unit, notebooks, interop, browser)"
+	@echo "make test       lint, then every test (unit, notebooks, interop, browser)"
+	@echo "make test-lesson NN=07  one lesson: its notebook (strict nbval), exercises, nbgrader round trip"
 	@echo "make notebooks  re-execute and save lessons (NB='notebooks/02_*.ipynb' for some)"
 	@echo "make data       build the sample data into data/"
-	@echo "make lint       ruff"
+	@echo "make lint       ruff check and ruff format --check"
 
 # Create the venv and install medlab with its test extras; redone only when
 # pyproject.toml changes.
@@ -51,7 +52,8 @@ lab: $(STAMP) $(DATA_STAMP)
 	  --ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/00_start_here.ipynb \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-test: $(STAMP) $(DATA_STAMP) $(CHP)
+# Lint first: a formatting slip fails in seconds, before the long suite.
+test: lint $(STAMP) $(DATA_STAMP) $(CHP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval notebooks \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
@@ -63,8 +65,22 @@ notebooks: $(STAMP) $(DATA_STAMP)
 	MEDLAB_HOME=$$(mktemp -d) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False $(NB)
 
+# One lesson alone, while writing it: its notebook under strict nbval, its exercises (reference
+# solution, placeholder, wrong answers) and its nbgrader round trip, in about a minute.
+NN ?=
+test-lesson: $(STAMP) $(DATA_STAMP)
+	@test -n "$(NN)" || { echo "Which lesson? For example: make test-lesson NN=07"; exit 2; }
+	@test -n "$(wildcard notebooks/$(NN)_*.ipynb)" || { echo "No notebook notebooks/$(NN)_*.ipynb"; exit 2; }
+	$(BIN)/python -m pytest --nbval $(wildcard notebooks/$(NN)_*.ipynb) \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/unit/test_exercises.py tests/unit/test_nbgrader.py \
+	  -k "$(NN). or $(NN)_" $(PYTEST_ARGS)
+
+# The same paths and rules as .pre-commit-config.yaml (a test keeps them in step).
+LINT_PATHS := medlab tests bench conftest.py
 lint: $(STAMP)
-	$(BIN)/ruff check medlab tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
