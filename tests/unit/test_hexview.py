@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import doctest
 import struct
-from pathlib import Path
 
-import pydicom
-import pydicom.data
 import pytest
+import support
 
 import medlab.data
 import medlab.dicom
@@ -23,21 +21,7 @@ from medlab.dicom._read import scan
 from medlab.dicom.hexdump import HexView, describe_value
 from medlab.errors import MedlabError
 
-
-def sample_files() -> list[Path]:
-    """Every .dcm file of pydicom's test files and of pydicom-data (a plain glob: fast, offline)."""
-    base = Path(pydicom.data.__file__).parent
-    found = list((base / "test_files").rglob("*.dcm"))
-    try:
-        import data_store  # pydicom-data's package
-
-        found += list((Path(data_store.__file__).parent / "data").glob("*.dcm"))
-    except ImportError:
-        pass
-    return sorted(found, key=lambda p: (p.name, str(p)))
-
-
-SAMPLES = sample_files()
+SAMPLES = support.sample_files()
 #: No preamble / 'DICM' (bare data sets): refused without force=True.
 NO_META = {
     "OT-PAL-8-face.dcm",
