@@ -15,7 +15,7 @@ help:
 	@echo "make lab        start JupyterLab on lesson 00 (PORT=$(PORT))"
 	@echo "make test       lint, then every test (unit, notebooks, interop, browser)"
 	@echo "make test-lesson NN=07  one lesson: its notebook (strict nbval), exercises, nbgrader round trip"
-	@echo "make notebooks  re-execute and save lessons (NB='notebooks/02_*.ipynb' for some)"
+	@echo "make notebooks  re-execute and save lessons (NB='notebooks/02_*.ipynb' for some; lesson 00 always)"
 	@echo "make data       build the sample data into data/"
 	@echo "make lint       ruff check and ruff format --check"
 
@@ -60,10 +60,15 @@ test: lint $(STAMP) $(DATA_STAMP) $(CHP)
 
 # A cell that shows an error on purpose carries `# NBVAL_RAISES_EXCEPTION` (for nbval) and the
 # tag raises-exception (so nbconvert and JupyterLab's Run All go on past it).
+# Lesson 00 is re-executed every time: its course map and progress view list the lessons, so
+# adding or renaming a lesson changes its stored output. Cells tagged medlab-local-output (the
+# environment check) are then stored without output: it shows the author's own folders.
 NB ?= notebooks/[0-9]*.ipynb notebooks/_template.ipynb
+NB_RUN = $(sort notebooks/00_start_here.ipynb $(wildcard $(NB)))
 notebooks: $(STAMP) $(DATA_STAMP)
 	MEDLAB_HOME=$$(mktemp -d) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False $(NB)
+	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False $(NB_RUN)
+	$(BIN)/python -c 'import sys, medlab.course as c; [c.clear_local_outputs(p) for p in sys.argv[1:]]' $(NB_RUN)
 
 # One lesson alone, while writing it: its notebook under strict nbval, its exercises (reference
 # solution, placeholder, wrong answers) and its nbgrader round trip, in about a minute.

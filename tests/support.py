@@ -123,6 +123,20 @@ def same_dataset(a: Any, b: Any, path: str = "") -> list[str]:
     return diffs
 
 
+def make_dry_run(*args: str) -> list[str]:
+    """The commands ``make ARGS`` would run (``-n``: nothing is executed, nothing installed)."""
+    import subprocess
+
+    out = subprocess.run(
+        ["make", "-n", "--no-print-directory", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.splitlines()
+
+
 def dcmtk_env() -> dict[str, str]:
     """Environment for DCMTK processes: TCP_NODELAY=1, or Nagle makes them crawl."""
     return {**os.environ, "TCP_NODELAY": "1"}

@@ -36,13 +36,14 @@ class Progress:
                 LessonProgress(lesson, len(done), len(mine), todo[0] if todo else None)
             )
         self.next = next((row.next_exercise for row in self.rows if row.next_exercise), None)
+        # The lessons' time estimates, each scaled by the share of its exercises not yet done.
         self.minutes_left = sum(
             row.lesson.minutes * (row.total - row.done) // row.total for row in self.rows
         )
 
     def __repr__(self) -> str:
         lines = [f"{r.lesson.number}  {r.lesson.title:<52} {r.done}/{r.total}" for r in self.rows]
-        lines.append(f"About {self.minutes_left} min of exercises left.")
+        lines.append(f"About {self.minutes_left} min of lessons left.")
         lines.append(f"Next: exercise {self.next}" if self.next else "All exercises done.")
         return "\n".join(lines)
 
@@ -56,7 +57,7 @@ class Progress:
         return (
             f'<div class="medlab-progress"><table><thead><tr><th>#</th><th>Lesson</th>'
             f"<th>Done</th></tr></thead><tbody>{rows}</tbody></table>"
-            f"<p>About {self.minutes_left} min of exercises left. {nxt}</p></div>"
+            f"<p>About {self.minutes_left} min of lessons left. {nxt}</p></div>"
         )
 
 

@@ -13,25 +13,13 @@ import yaml
 RUFF = Path(sys.executable).parent / "ruff"
 
 
-def _make_dry_run(*target: str) -> list[str]:
-    """The commands `make` would run (-n: nothing is executed)."""
-    out = subprocess.run(
-        ["make", "-n", "--no-print-directory", *target],
-        cwd=support.REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return out.stdout.splitlines()
-
-
 def _lint_paths() -> list[str]:
     text = (support.REPO / "Makefile").read_text()
     return re.search(r"^LINT_PATHS\s*:=\s*(.+)$", text, re.M).group(1).split()
 
 
 def test_make_test_lints_before_it_tests():
-    lines = _make_dry_run("test")
+    lines = support.make_dry_run("test")
     ruff_check = next(i for i, line in enumerate(lines) if "ruff check" in line)
     ruff_format = next(i for i, line in enumerate(lines) if "ruff format --check" in line)
     first_pytest = next(i for i, line in enumerate(lines) if "-m pytest" in line)
