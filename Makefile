@@ -78,7 +78,7 @@ test-lesson: $(STAMP) $(DATA_STAMP)
 	@test -n "$(wildcard notebooks/$(NN)_*.ipynb)" || { echo "No notebook notebooks/$(NN)_*.ipynb"; exit 2; }
 	$(BIN)/python -m pytest --nbval $(wildcard notebooks/$(NN)_*.ipynb) \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
-	$(BIN)/python -m pytest tests/unit/test_exercises.py tests/unit/test_nbgrader.py \
+	$(BIN)/python -m pytest tests/unit/test_exercises.py tests/unit/test_nbgrader*.py \
 	  -k "$(NN). or $(NN)_" $(PYTEST_ARGS)
 
 # The same paths and rules as .pre-commit-config.yaml (a test keeps them in step).
