@@ -8,7 +8,7 @@ import support
 
 def test_doctor_renders_as_plain_text_in_the_lab(lab, lab_page):
     page = support.run_notebook(lab_page, lab, "00_start_here.ipynb")
-    report = page.locator(".jp-OutputArea-output div.medlab-doctor").first
+    report = page.locator(".jp-OutputArea-output:has(table.medlab-doctor)").first
     report.wait_for()
     dcmtk = report.locator('tr:has(td:text-is("DCMTK")) td').nth(2).inner_text()
     if "not found" not in dcmtk:
