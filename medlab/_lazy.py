@@ -1,4 +1,8 @@
-"""Lazy export tables for medlab's sub-packages (``medlab.dicom``, ``medlab.widgets``).
+"""Lazy export tables, the old way: kept only for ``medlab.net`` until its own branch lands.
+
+Every other package of medlab uses a plain PEP 562 ``__getattr__`` (see ``medlab/__init__.py``);
+this module goes when ``medlab/net/__init__.py`` does the same
+(tests/unit/test_package_layout.py, ``test_the_old_class_swapping_mechanism_is_gone``).
 
 A package lists ``{exported name: submodule}`` in a dict and calls
 :func:`install`; the submodule is imported the first time the name is used,

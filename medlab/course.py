@@ -82,6 +82,29 @@ class CourseMap:
         )
 
 
+#: Cells whose output belongs to the machine that ran them (lesson 00's environment check shows
+#: the author's own folders and versions): ``make notebooks`` stores them without output.
+LOCAL_OUTPUT_TAG = "medlab-local-output"
+
+
+def clear_local_outputs(notebook: str | Path) -> int:
+    """Drop the stored outputs of the cells tagged :data:`LOCAL_OUTPUT_TAG`; return how many.
+
+    The cells keep their execution count, so the notebook still reads as run in order.
+    """
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    cleared = 0
+    for cell in nb.cells:
+        if LOCAL_OUTPUT_TAG in cell.get("metadata", {}).get("tags", []) and cell.get("outputs"):
+            cell.outputs = []
+            cleared += 1
+    if cleared:
+        nbformat.write(nb, notebook)
+    return cleared
+
+
 def course_map() -> CourseMap:
     """Return the map of the lessons present, with links and time estimates."""
     return CourseMap(available())
