@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from medlab.widgets.association import Negotiation, negotiation
     from medlab.widgets.cine import FrameViewer, frames
     from medlab.widgets.compatibility import CompatEditor, compat_editor
+    from medlab.widgets.fhir_explorer import FHIRExplorer
     from medlab.widgets.hexplorer import Hexplorer
     from medlab.widgets.hl7_explorer import HL7Explorer
     from medlab.widgets.presentation import GSPSToggle, gsps_toggle

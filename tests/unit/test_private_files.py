@@ -119,7 +119,7 @@ WRITERS = {
     "progress": _progress,
     "sample-data": _sample_data_in_home,
     "pacs": pytest.param(_pacs, marks=_LEAD),
-    "lesson-listener": pytest.param(_lesson_listener, marks=_LEAD),
+    "lesson-listener": _lesson_listener,
 }
 
 
