@@ -35,7 +35,18 @@ $(CHP): | $(STAMP)
 	  npm install --silent --no-audit --no-fund --prefix $(VENV)/chp configurable-http-proxy@5 >/dev/null; \
 	else echo "npm not found: configurable-http-proxy not installed (only the JupyterHub test needs it)"; fi
 
-install: $(STAMP) $(CHP)
+# The OHIF viewer (npm @ohif/app, MIT) that medlab serves on the trainee's own PACS: `npm pack`
+# fetches the package without its build dependencies, and only its prebuilt dist/ is unpacked, to
+# $(VENV)/ohif/dist, less ort/ and dicom-microscopy-viewer/ (never requested for CT, CR, MR) and the
+# source maps. The pinned version and that list live in medlab/net/dicomweb/viewer.py, which
+# binder/postBuild calls too. Skipped when npm is absent, like the proxy above.
+OHIF := $(VENV)/ohif/dist/index.html
+$(OHIF): medlab/net/dicomweb/viewer.py | $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then \
+	  $(PY) -m medlab.net.dicomweb.viewer install --prefix $(VENV)/ohif && touch $@; \
+	else echo "npm not found: the OHIF viewer not installed (only the web viewer needs it)"; fi
+
+install: $(STAMP) $(CHP) $(OHIF)
 
 # The sample data is built, not committed: `medlab data build` writes the same
 # bytes every time and skips what is already there.
@@ -51,7 +62,7 @@ lab: $(STAMP) $(DATA_STAMP)
 	  --ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/00_start_here.ipynb \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-test: $(STAMP) $(DATA_STAMP) $(CHP)
+test: $(STAMP) $(DATA_STAMP) $(CHP) $(OHIF)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval notebooks \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
