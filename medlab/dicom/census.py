@@ -592,7 +592,7 @@ def messy_archive(out: str | Path, source: str | Path | None = None) -> Path:
             where=str(src),
             fix="Run `medlab data build` (or `make data`) first.",
         )
-    out = Path(out)
+    out = paths.private_dir(out)
     for name in STUDIES:
         target = out / name
         if target.exists():
@@ -621,4 +621,5 @@ def messy_archive(out: str | Path, source: str | Path | None = None) -> Path:
     edit(
         "mr_phantom/series01_t1_axial/MR0008.dcm", lambda ds: setattr(ds, "PatientID", "MLB-10587")
     )
+    paths.make_private_tree(out)  # copied with the sample data's modes
     return out

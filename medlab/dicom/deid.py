@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from medlab import paths
 from medlab.errors import MedlabError
 
 if TYPE_CHECKING:
@@ -790,8 +791,9 @@ def deidentify(
         folder = f"STUDY{s_no:02d}/SERIES{se_no:02d}"
         counters[folder] = counters.get(folder, 0) + 1
         target = Path(out) / folder / f"IM{counters[folder]:04d}.dcm"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        new.save_as(target, enforce_file_format=True)
+        paths.private_dir(target.parent)
+        with paths.open_private(target, "wb") as fh:
+            new.save_as(fh, enforce_file_format=True)
         report.written.append(target)
     del base
     return report

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medlab import paths
 from medlab.errors import MedlabError
 
 DICOM_ROOT = "1.2.840.10008"
@@ -502,7 +503,7 @@ def demo_study(folder: str | Path, *, broken: bool = False) -> Path:
     import medlab.data
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    paths.private_dir(folder)
     for old in folder.glob("*.dcm"):
         old.unlink()
     tag = "broken" if broken else "clean"
@@ -537,5 +538,6 @@ def demo_study(folder: str | Path, *, broken: bool = False) -> Path:
         if broken and filename == "ct2_2.dcm":
             ds.StudyInstanceUID = course_uid("demo-study", tag, "other")
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.save_as(folder / filename, enforce_file_format=True)
+        with paths.open_private(folder / filename, "wb") as fh:
+            ds.save_as(fh, enforce_file_format=True)
     return folder

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from medlab import paths
 from medlab.errors import MedlabError
 
 if TYPE_CHECKING:
@@ -224,6 +225,7 @@ def write_media(
                 "Study Date and Study Time: fill them (dummy values are fine).",
             ) from None
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    paths.private_dir(out)
     fs.write(out)
+    paths.make_private_tree(out)  # pydicom wrote it with the umask's modes
     return dicomdir(out)
