@@ -105,6 +105,10 @@ class PACSConfig:
     log:
         What to print (CLI) per event: ``"all"``, ``"associations"`` (no DIMSE
         lines) or ``"none"``.
+    web_port:
+        TCP port of the DICOMweb services (``/dicom-web``) and the OHIF viewer
+        (``/viewer/``), on the same host: ``0`` (default) a free port, ``-1`` no
+        web side. Same owner-only access as the DICOM port.
     quiet_library_logging:
         Turn pynetdicom's own per-message logging off (its documented
         ``_config.LOG_HANDLER_LEVEL = "none"`` and ``LOG_REQUEST_IDENTIFIERS =
@@ -126,6 +130,7 @@ class PACSConfig:
     commitment_delay: float = 0.0
     max_events: int = 20_000
     log: str = "all"
+    web_port: int = 0
     quiet_library_logging: bool = False
 
     def __post_init__(self) -> None:
@@ -137,6 +142,11 @@ class PACSConfig:
         self.peers = {
             check_aet(k, "Peer AE title"): (str(v[0]), int(v[1])) for k, v in self.peers.items()
         }
+        if not isinstance(self.web_port, int) or not -1 <= self.web_port <= 65535:
+            raise MedlabError(
+                f"web_port {self.web_port!r} is not a TCP port",
+                fix="Use 1-65535, 0 for a free port, or -1 to turn the web side off.",
+            )
         if self.log not in {"all", "associations", "none"}:
             raise MedlabError(
                 f"Unknown log setting {self.log!r}", fix="Use all, associations or none."

@@ -209,6 +209,19 @@ class EventTranslator:
             ev.Note(state.n, message, state.local, state.remote, time.time(), state.peer, text)
         )
 
+    def numbered(self, make: Callable[[int], ev.PacsEvent]) -> ev.PacsEvent:
+        """Record an exchange that has no association (a DICOMweb request).
+
+        ``make(n)`` builds the record with the next number of the association
+        sequence, so the log reads in one order whatever protocol came in.
+        """
+        with self._lock:
+            self._count += 1
+            n = self._count
+        record = make(n)
+        self._append(record)
+        return record
+
     # -- transport
     def on_conn_open(self, event: Any) -> None:
         state = self.state(event.assoc)

@@ -14,6 +14,8 @@ handlers live in a room of their own, mixed into :class:`PACS`:
 * Modality Performed Procedure Step — N-CREATE / N-SET (PS3.4 Annex F): :mod:`.mpps`
 * Storage Commitment Push Model — N-ACTION, answered by N-EVENT-REPORT
   (PS3.4 Annex J): :mod:`.commitment`
+* DICOMweb (QIDO-RS, WADO-RS, STOW-RS; PS3.18) and the OHIF viewer on a second
+  port, over the same archive: :mod:`.web`
 
 Use it from a notebook::
 
@@ -48,6 +50,7 @@ from medlab.net.server.mpps import MppsService
 from medlab.net.server.retrieve import RetrieveService
 from medlab.net.server.storage import StorageService, storage_transfer_syntaxes
 from medlab.net.server.verification import VerificationService
+from medlab.net.server.web import WebService
 from medlab.net.server.worklist import WorklistService
 from medlab.net.store import Store
 
@@ -60,6 +63,7 @@ class PACS(
     WorklistService,
     MppsService,
     CommitmentService,
+    WebService,
 ):
     """A small real PACS; a context manager that runs it on a background thread.
 
@@ -75,6 +79,8 @@ class PACS(
         Known peers ``{AE title: (host, port)}`` — the C-MOVE destinations.
     allow:
         Calling AE titles allowed in (``None`` = any).
+    web_port:
+        DICOMweb and viewer port (:mod:`.web`): ``0`` a free one, ``-1`` off.
     config:
         A full :class:`PACSConfig`; the arguments above override it when given
         a non-default value.
@@ -95,10 +101,17 @@ class PACS(
         peers: dict[str, tuple[str, int]] | None = None,
         allow: list[str] | None = None,
         config: PACSConfig | None = None,
+        web_port: int | None = None,
     ) -> None:
         if config is None:
             config = PACSConfig(
-                aet=aet, host=host, port=port, root=root, peers=dict(peers or {}), allow=allow
+                aet=aet,
+                host=host,
+                port=port,
+                root=root,
+                peers=dict(peers or {}),
+                allow=allow,
+                web_port=0 if web_port is None else web_port,
             )
         else:
             config = config.replace(
@@ -108,6 +121,7 @@ class PACS(
                 port=port if port != 0 else None,
                 peers={**config.peers, **peers} if peers else None,
                 allow=allow,
+                web_port=web_port,
             )
             config.__post_init__()
         if config.root is None:
@@ -125,6 +139,8 @@ class PACS(
         self._port = config.port
         self._service: Any = None  # medlab.services handle while running
         self._reporters: list[threading.Thread] = []  # storage commitment reports
+        self._web: Any = None  # the DICOMweb server while running (.web)
+        self._viewer_problem: MedlabError | None = None
 
     # ------------------------------------------------------------------ public
     @property
@@ -235,6 +251,11 @@ class PACS(
             target=self._watchdog, name=f"medlab-pacs-watchdog-{self._port}", daemon=True
         )
         self._watchdog_thread.start()
+        try:
+            self._start_web()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _watchdog(self) -> None:
@@ -263,6 +284,7 @@ class PACS(
 
     def stop(self) -> None:
         """Stop listening, end open associations, join the workers, close the index."""
+        self._stop_web()
         server, self._server = self._server, None
         if server is not None:
             shutdown_promptly(server, (self._connect_host(), self._port))
@@ -306,6 +328,7 @@ class PACS(
             ("AE title", self.aet),
             ("Address", f"{self.host}:{self.port}"),
             ("State", state),
+            ("DICOMweb", self.dicomweb_url or "off"),
             (
                 "Peers (C-MOVE)",
                 ", ".join(f"{a} = {h}:{p}" for a, (h, p) in sorted(self.peers.items())) or "none",
@@ -390,5 +413,7 @@ class PACS(
         from medlab.net.conformance import conformance_statement
 
         return conformance_statement(
-            replace(self.config, port=self.port) if self.is_running else self.config
+            replace(self.config, port=self.port, web_port=self.web_port or self.config.web_port)
+            if self.is_running
+            else self.config
         )
