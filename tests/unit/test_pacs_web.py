@@ -234,3 +234,17 @@ def test_cli_web_port_given_is_used(tmp_path):
         assert proc.stdout.readline().strip() == f"DICOMweb: http://127.0.0.1:{port}/dicom-web"
     finally:
         _stop(proc)
+
+
+def test_a_refused_request_writes_nothing_to_stderr(tmp_path):
+    """A notebook shows stderr in red: a 4xx answer is logged at DEBUG, not as a warning."""
+    code = (
+        "import requests, tempfile\n"
+        "from medlab.net.server import PACS\n"
+        "with PACS(root=tempfile.mkdtemp()) as p:\n"
+        "    r = requests.get(p.dicomweb_url + '/studies?StudyDate=2026-04')\n"
+        "    print(r.status_code)\n"
+    )
+    env = {**os.environ, "MEDLAB_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "400" and out.stderr == ""

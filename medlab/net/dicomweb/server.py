@@ -388,6 +388,21 @@ def make_app(ctx: Context, extra_routes: Iterable[Any] = ()) -> tornado.web.Appl
         default_handler_class=NotFoundHandler,
         default_handler_args={"ctx": ctx},
         compress_response=False,
+        log_function=_access_log,
+    )
+
+
+def _access_log(handler: Any) -> None:
+    """One DEBUG line per request on ``medlab.net.dicomweb`` (tornado's own access log
+    writes 4xx answers as warnings, which a notebook shows as red stderr)."""
+    request = handler.request
+    LOG.debug(
+        "%d %s %s (%s) %.1f ms",
+        handler.get_status(),
+        request.method,
+        request.uri,
+        request.remote_ip,
+        1000 * request.request_time(),
     )
 
 
