@@ -248,3 +248,26 @@ def test_a_refused_request_writes_nothing_to_stderr(tmp_path):
     env = {**os.environ, "MEDLAB_HOME": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "400" and out.stderr == ""
+
+
+def test_a_client_that_goes_away_mid_retrieve_is_no_error(pacs, caplog):
+    """A viewer cancels the frames it no longer shows: the server logs no error for it."""
+    import logging
+    import socket
+
+    from medlab.net.scu import store
+
+    store(medlab.data.study("ct_phantom"), pacs)
+    ds = pydicom.dcmread(sorted(medlab.data.study("ct_phantom").rglob("*.dcm"))[0])
+    path = f"/dicom-web/studies/{ds.StudyInstanceUID}/series/{ds.SeriesInstanceUID}"
+    caplog.set_level(logging.DEBUG)
+    with socket.create_connection(("127.0.0.1", pacs.web_port)) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        assert sock.recv(1000).startswith(b"HTTP/1.1 200")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    deadline = time.monotonic() + 10
+    while "client closed the connection" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "client closed the connection" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert requests.get(f"{pacs.dicomweb_url}/studies", timeout=10).status_code == 200

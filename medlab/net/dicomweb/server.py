@@ -178,14 +178,28 @@ def _handler_base() -> type:
                 "Content-Type", media.multipart_content_type(part_type, boundary, transfer_syntax)
             )
             delimiter = f"--{boundary}\r\n".encode()
-            for content_type, location, chunks in parts:
-                self.write(delimiter + media.part_header(content_type, location))
-                for chunk in chunks:
-                    self.write(chunk)
-                    await self.flush()
-                self.write(b"\r\n")
-            self.write(f"--{boundary}--\r\n".encode())
-            await self.finish()
+            from tornado.iostream import StreamClosedError
+
+            try:
+                for content_type, location, chunks in parts:
+                    self.write(delimiter + media.part_header(content_type, location))
+                    try:
+                        for chunk in chunks:
+                            self.write(chunk)
+                            await self.flush()
+                    finally:
+                        close = getattr(chunks, "close", None)
+                        if close is not None:
+                            close()  # the file of a part the client no longer wants
+                    self.write(b"\r\n")
+                self.write(f"--{boundary}--\r\n".encode())
+                await self.finish()
+            except StreamClosedError:
+                # The client went away (a viewer cancels what it no longer shows): normal,
+                # nothing to answer and nothing to report beyond a debug line.
+                LOG.debug(
+                    "%s %s: client closed the connection", self.request.method, self.request.uri
+                )
 
         def accept(self) -> list[media.MediaRange]:
             return media.parse_accept(self.arg("accept") or self.request.headers.get("Accept"))
