@@ -137,6 +137,7 @@ def test_app_config_points_ohif_at_our_dicomweb_on_the_same_origin():
     assert conf["qidoRoot"] == conf["wadoRoot"] == conf["wadoUriRoot"] == root
     assert conf["imageRendering"] == conf["thumbnailRendering"] == "wadors"
     assert conf["supportsWildcard"] is True
+    assert config["customizationService"] == {"ohif.tours": {"$set": []}}  # no tour
 
 
 def test_webpack_public_path_in_a_worker_is_the_folder_of_its_script():

@@ -279,7 +279,8 @@ def app_config_js(router_basename: str, dicomweb_root: str) -> str:
         "routerBasename": router_basename,
         "extensions": [],
         "modes": [],
-        "customizationService": {},
+        # No first-visit tour over the image: lesson 16 says what to do with the viewer.
+        "customizationService": {"ohif.tours": {"$set": []}},
         "showStudyList": True,
         "maxNumberOfWebWorkers": 2,
         "showWarningMessageForCrossOrigin": False,
@@ -397,9 +398,10 @@ def viewer_routes(
 ) -> list:
     """Tornado routes that serve OHIF under ``prefix`` with its data source at ``dicomweb_base``.
 
-    Add them to the PACS's web application beside the DICOMweb routes::
+    Add them to the PACS's web application beside the DICOMweb routes, e.g.::
 
-        tornado.web.Application(dicomweb_routes + viewer_routes("/viewer/", "/dicom-web"))
+        app = make_app(ctx)                                   # medlab.net.dicomweb.server
+        app.add_handlers(r".*", viewer_routes("/viewer/", "/dicom-web"))
 
     ``prefix`` and ``dicomweb_base`` are the paths on our own port. The dist is looked up
     (:func:`viewer_dist`) when the routes are made, so a missing viewer is a clear error at
