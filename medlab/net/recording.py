@@ -209,6 +209,17 @@ class EventTranslator:
             ev.Note(state.n, message, state.local, state.remote, time.time(), state.peer, text)
         )
 
+    def connection_note(self, local: str, peer: str, text: str, message: str = "NOTE") -> None:
+        """Record a connection that never became an association (junk, silence, a refusal).
+
+        It gets a number of its own, as an association would, so that its line
+        stands apart in :func:`~medlab.net.events.events_text`.
+        """
+        with self._lock:
+            self._count += 1
+            n = self._count
+        self._append(ev.Note(n, message, "?", local, time.time(), peer, text))
+
     # -- transport
     def on_conn_open(self, event: Any) -> None:
         state = self.state(event.assoc)
