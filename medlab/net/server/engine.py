@@ -205,11 +205,11 @@ class AssociationGate:
         self,
         timeout: float,
         report: Callable[[str, str, str], None] | None = None,
-        max_waiting: int = MAX_WAITING,
+        max_waiting: int | None = None,
     ) -> None:
         self.timeout = timeout
         self.report = report or (lambda peer, message, text: None)
-        self.max_waiting = max_waiting
+        self.max_waiting = max_waiting or MAX_WAITING
         self._waiting: dict[socket.socket, None] = {}  # insertion order = age
         self._lock = threading.Lock()
         self._closed = False
