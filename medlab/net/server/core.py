@@ -265,14 +265,14 @@ class PACS(
         return self
 
     def _watchdog(self) -> None:
-        """Drop connections that never become a working association.
+        """Drop associations that never become working ones.
 
-        pynetdicom answers a garbage or malformed PDU with an A-ABORT, then waits
-        for the peer to close; a peer that keeps the connection open (or sends a
-        PDU header announcing gigabytes and nothing else) would hold one of the
-        ``max_associations`` slots for good. Anything not established within
-        ``acse_timeout`` of connecting is closed here. (Established but idle
-        associations are pynetdicom's job: ``network_timeout``.)
+        Junk and silence never get this far (the gate in :mod:`.engine` closes
+        them before any association exists). What can: a whole A-ASSOCIATE-RQ
+        that pynetdicom then fails to decode (it answers A-ABORT and waits for
+        the peer to close, up to ARTIM). Anything not established within
+        ``acse_timeout`` of connecting is closed here, as a last resort.
+        (Established but idle associations are pynetdicom's job: ``network_timeout``.)
         """
         while not self._stopping.wait(0.2):
             now = time.monotonic()
