@@ -271,3 +271,22 @@ def test_a_client_that_goes_away_mid_retrieve_is_no_error(pacs, caplog):
     assert "client closed the connection" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     assert requests.get(f"{pacs.dicomweb_url}/studies", timeout=10).status_code == 200
+
+
+def test_the_web_side_asks_with_the_pacs_own_peer_policy(tmp_path, monkeypatch):
+    """accept_peers widens (or keeps) both doors alike: the web side passes the same policy."""
+    import medlab.peers
+    from medlab.net.config import PACSConfig
+
+    asked = []
+    real = medlab.peers.check_peer
+
+    def spy(sock, policy=None):
+        asked.append(policy)
+        return real(sock, policy)
+
+    monkeypatch.setattr(medlab.peers, "check_peer", spy)
+    config = PACSConfig(root=tmp_path, port=0, accept_peers="local")
+    with PACS(config=config) as pacs:
+        assert requests.get(f"{pacs.dicomweb_url}/studies", timeout=10).status_code == 204
+    assert "local" in asked

@@ -6,8 +6,9 @@ OHIF viewer under ``/viewer/`` (when it is installed), on ``config.web_port``
 of the same host (``0`` a free port, ``-1`` off). STOW-RS stores through
 :meth:`StorageService.store_received`, the C-STORE path, and each STOW-RS
 request leaves a :class:`~medlab.net.events.WebRequest` record in the event
-log. A peer is served only if :func:`medlab.peers.check_peer` allows it (by
-default: the same Unix user, as on the DIMSE side); others get HTTP 403.
+log. A peer is served only if :func:`medlab.peers.check_peer` allows it under the
+PACS's own peer policy (``config.accept_peers``, by default the same Unix user),
+exactly as on the DIMSE side; others get HTTP 403.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class WebService:
 
     config: PACSConfig
     _log: EventTranslator
+    _peer_policy: str
     _web: Any
     _viewer_problem: MedlabError | None
 
@@ -117,7 +119,7 @@ class WebService:
             port=self.config.web_port,
             put=self._stow_put,
             on_stow=self._record_stow,
-            peer_check=check_peer,
+            peer_check=lambda sock: check_peer(sock, self._peer_policy),
             base_path=DICOMWEB_PATH,
             extra_routes=routes,
         )
