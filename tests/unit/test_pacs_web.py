@@ -290,3 +290,15 @@ def test_the_web_side_asks_with_the_pacs_own_peer_policy(tmp_path, monkeypatch):
     with PACS(config=config) as pacs:
         assert requests.get(f"{pacs.dicomweb_url}/studies", timeout=10).status_code == 204
     assert "local" in asked
+
+
+def test_viewer_in_a_frame_and_a_remote_pacs_says_it_has_no_viewer(pacs):
+    from medlab.net.scu import RemotePACS
+
+    if pacs.viewer_url is not None:
+        html = pacs.viewer("1.2.3", iframe=True)._repr_html_()
+        assert "<iframe" in html and "viewer?StudyInstanceUIDs=1.2.3" in html
+    remote = RemotePACS("ARCHIVE", "127.0.0.1", 104)
+    assert remote.dicomweb_url is None and remote.viewer_url is None
+    with pytest.raises(MedlabError, match="bundled PACS"):
+        remote.viewer()

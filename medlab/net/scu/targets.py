@@ -33,6 +33,20 @@ class RemotePACS:
     def is_running(self) -> bool:
         return True
 
+    #: A configured remote PACS is reached over DICOM only: its web side, if any, is not ours.
+    dicomweb_url = None
+    viewer_url = None
+    web_port = None
+
+    def viewer(self, *args: Any, **kwargs: Any) -> Any:
+        from medlab.errors import MedlabError
+
+        raise MedlabError(
+            "The viewer is served by the bundled PACS, not by the configured remote one",
+            where=f"{self.host}:{self.port}",
+            fix="Unset MEDLAB_PACS (or the [pacs] settings) to use the bundled PACS in lesson 16.",
+        )
+
     def __repr__(self) -> str:
         return f"<remote PACS {self.aet} at {self.host}:{self.port}>"
 
