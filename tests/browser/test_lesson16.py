@@ -42,6 +42,42 @@ def _rendered(tab) -> object:
         tab.wait_for_timeout(500)
 
 
+def _overlay(tab, corner: str) -> str:
+    return tab.locator(f"[data-cy=viewport-overlay-{corner}]").first.inner_text()
+
+
+def _scroll_window_and_measure(tab) -> None:
+    """What the lesson asks the trainee to do in the CT: scroll, window/level, measure."""
+    import re
+
+    canvas = tab.locator("canvas.cornerstone-canvas").first
+    box = canvas.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    assert "I:1 (1/12)" in _overlay(tab, "bottom-right")
+    tab.mouse.move(cx, cy)
+    tab.mouse.wheel(0, 300)  # scroll: the next slice
+    tab.get_by_text("I:2 (2/12)").first.wait_for(timeout=30_000)
+    before = _overlay(tab, "bottom-left")
+    tab.locator("[data-cy=WindowLevel-btn]").first.click()
+    tab.mouse.move(cx, cy)
+    tab.mouse.down()
+    tab.mouse.move(cx + 80, cy + 40, steps=8)  # window/level: drag with the left button
+    tab.mouse.up()
+    tab.wait_for_timeout(800)
+    assert _overlay(tab, "bottom-left") != before  # W and L changed
+    tab.locator("[data-cy=Length-btn]").first.click()
+    tab.mouse.move(cx - 100, cy)
+    tab.mouse.down()
+    tab.mouse.move(cx + 100, cy, steps=10)  # measure: 200 screen pixels across the phantom
+    tab.mouse.up()
+    tab.wait_for_timeout(1500)
+    lengths = [float(v) for v in re.findall(r"([\d.]+) mm", tab.inner_text("body"))]
+    # 512x512 image fitted in the canvas; Pixel Spacing 0.7 mm (the CT phantom)
+    scale = min(box["width"], box["height"]) / 512
+    expected = 200 / scale * 0.7
+    assert any(abs(v - expected) < 1.5 for v in lengths), (lengths, expected)
+
+
 def test_lesson16_runs_and_its_viewer_links_open_the_studies(lab, lab_page):
     from PIL import ImageStat
 
@@ -64,6 +100,7 @@ def test_lesson16_runs_and_its_viewer_links_open_the_studies(lab, lab_page):
     try:
         image = _rendered(tab)
         assert ImageStat.Stat(image).stddev[0] > 20
+        _scroll_window_and_measure(tab)
         tab.goto(cr_link)
         tab.wait_for_timeout(1000)  # the previous study's viewport is replaced
         cr = _rendered(tab)
