@@ -43,6 +43,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("13", "hl7_acks_and_orders", "HL7 ACKs, MLLP and orders", 40),
     Lesson("14", "analysis", "Analysis across many files and messages", 40),
     Lesson("15", "capstone_a_ct_exam", "Capstone: one CT exam, every system", 60),
+    Lesson("17", "hl7_v2_to_fhir", "From HL7 v2 to FHIR", 45),
 )
 
 

@@ -18,6 +18,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from medlab.dicom._read import dataset_errors
 from medlab.dicom.display import apply_window, modality_values
 from medlab.errors import MedlabError
 
@@ -41,6 +42,10 @@ GSPS_SERIES_UID = _fixed_uid("lesson06/gsps/series")
 GSPS_INSTANCE_UID = _fixed_uid("lesson06/gsps/instance")
 
 
+@dataset_errors(
+    "build a presentation state for this image",
+    "A GSPS refers to a grayscale image (one sample per pixel) with its Study, Series and SOP Instance UIDs; try medlab.data.get_path('ct').",
+)
 def create_gsps(
     image: Dataset,
     *,
@@ -222,6 +227,10 @@ def _transform_point(
     return x, y
 
 
+@dataset_errors(
+    "apply this presentation state",
+    "Pass an image and a presentation state made for it (medlab.dicom.create_gsps).",
+)
 def apply_presentation_state(image: Dataset, pr: Dataset | None = None) -> Presented:
     """Render ``image`` through presentation state ``pr`` (or plainly, with ``pr=None``).
 

@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "compat_editor": "medlab.widgets.compat_editor",
     "CompatEditor": "medlab.widgets.compat_editor",
     "HL7Explorer": "medlab.widgets.hl7_explorer",
+    "FHIRExplorer": "medlab.widgets.fhir_explorer",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -106,7 +106,8 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser_context(lab, tmp_path_factory):
+def chromium_context(tmp_path_factory):
+    """Debian's Chromium with a fresh profile, off the network (one per test session)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -127,6 +128,12 @@ def browser_context(lab, tmp_path_factory):
         )
         yield context
         context.close()
+
+
+@pytest.fixture(scope="session")
+def browser_context(lab, chromium_context):
+    """The browser the lesson tests drive, once JupyterLab runs."""
+    return chromium_context
 
 
 @pytest.fixture

@@ -47,11 +47,12 @@ def _env(tmp_path):
         "MEDLAB_DATA": str(tmp_path / "data"),
         "MEDLAB_HOME": str(tmp_path / "home"),
         "HOME": str(tmp_path),
+        "MEDLAB_OHIF_DIST": str(tmp_path / "ohif" / "dist"),
     }
 
 
 @pytest.mark.slow
-def test_postbuild_builds_the_sample_data(tmp_path):
+def test_postbuild_builds_the_sample_data_and_fetches_the_viewer(tmp_path):
     out = subprocess.run(
         ["bash", str(support.REPO / "binder" / "postBuild")],
         env=_env(tmp_path),
@@ -61,6 +62,9 @@ def test_postbuild_builds_the_sample_data(tmp_path):
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert (tmp_path / "data" / "ct_phantom").is_dir()
+    # The OHIF viewer, fetched from npm where medlab.net.dicomweb.viewer looks for it.
+    assert (tmp_path / "ohif" / "dist" / "index.html").is_file()
+    assert not (tmp_path / "ohif" / "dist" / "ort").exists()
 
 
 def test_start_prepares_the_home_and_hands_over(tmp_path):
