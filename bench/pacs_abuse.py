@@ -216,6 +216,10 @@ def main() -> int:
         print(
             f"   medlab - storescp = {delta:+.1f} ms (target <= +10 ms): {'OK' if delta <= 10 else 'MISSED'}"
         )
+        floor = (median[medlab.name] - median[bare.name]) * 1000
+        print(
+            f"   medlab - bare pynetdicom = {floor:+.1f} ms (what medlab adds to the engine's floor)"
+        )
 
         # 2 + 3. bursts, each followed by an echo; RSS before and after
         rss_before = {s.name: rss_mib(s.pid) for s in (medlab, storescp)}

@@ -307,10 +307,28 @@ def test_same_user_passes_and_a_widened_policy_accepts_others(tmp_path, monkeypa
         assert echo_ok(pacs)
 
 
+def test_a_peer_that_cannot_be_checked_is_rejected(pacs, monkeypatch):
+    """Fail closed: pynetdicom swallows a handler's exception and would then accept."""
+    from medlab import peers
+
+    def broken(sock, policy=None):
+        raise RuntimeError("no socket table")
+
+    monkeypatch.setattr(peers, "check_peer", broken)
+    assoc = associate(pacs)
+    assert assoc.is_rejected
+    assert wait_for(
+        lambda: any(
+            "cannot be checked (no socket table)" in getattr(e, "text", "") for e in pacs.events
+        )
+    )
+
+
 def test_accept_peers_setting_is_checked():
     with pytest.raises(MedlabError, match="accept_peers"):
         PACSConfig(accept_peers="everyone")
     assert PACSConfig(accept_peers=" Same-User ").accept_peers == "same-user"
+    assert PACSConfig.from_dict({"accept_peers": "local"}).accept_peers == "local"
 
 
 def test_peer_uid_netlink_and_proc_agree():

@@ -434,13 +434,16 @@ class PACS(
         DCMTK's tools, pynetdicom and medlab's helpers run by the same user pass
         with no option at all.
         """
-        from medlab.peers import check_peer
+        from medlab.peers import PeerVerdict, check_peer
 
         assoc = event.assoc
         if not assoc.is_acceptor:
             return  # our own request (C-MOVE sub-operations, a commitment report)
-        raw = getattr(assoc.dul.socket, "socket", None)
-        verdict = check_peer(raw, self._peer_policy)
+        try:
+            raw = assoc.dul.socket.socket
+            verdict = check_peer(raw, self._peer_policy)
+        except Exception as exc:  # noqa: BLE001 - fail closed: pynetdicom would swallow it and accept
+            verdict = PeerVerdict(False, "?", None, f"the peer cannot be checked ({exc})")
         if verdict:
             return
         result, source, reason = REJECT_OTHER_USER

@@ -245,26 +245,37 @@ class AssociationGate:
         self._refuse(sock, peer, *verdict)
         return False
 
-    def screen(self, sock: socket.socket, peer: str) -> bool:
-        """A first look, in the accepting thread: False when the connection is already done.
+    def screen(self, sock: socket.socket, peer: str) -> str:
+        """A first look, in the accepting thread, without waiting.
 
-        A peer that has already closed, or whose first byte is no A-ASSOCIATE-RQ,
-        is dealt with here, without a thread of its own: a flood of connections
-        opened and closed costs an ``accept`` and a ``recv`` each.
-        True means: wait for the A-ASSOCIATE-RQ (:meth:`admit`, in its own thread).
+        Returns ``"done"`` when the connection is already dealt with: a peer
+        that has closed, or whose first byte is no A-ASSOCIATE-RQ, is handled
+        here, without a thread of its own (a flood of connections opened and
+        closed costs an ``accept`` and a ``recv`` each). ``"ready"`` when a whole
+        A-ASSOCIATE-RQ is already in (no need to wait in a thread of its own);
+        ``"wait"`` otherwise (:meth:`admit`, in its own thread).
         """
         try:
-            first = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            head = sock.recv(6, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except BlockingIOError:
-            return True  # nothing yet: wait for it in a thread of its own
+            return "wait"  # nothing yet
         except OSError:
             _close(sock)
-            return False
-        verdict = _first_byte_verdict(first)
-        if verdict is None:
-            return True
-        self._refuse(sock, peer, *verdict)
-        return False
+            return "done"
+        verdict = _first_byte_verdict(head[:1])
+        if verdict is not None:
+            self._refuse(sock, peer, *verdict)
+            return "done"
+        if len(head) == 6:
+            wanted = 6 + int.from_bytes(head[2:6], "big")
+            if wanted <= _RQ_READ_AHEAD:
+                try:
+                    whole = sock.recv(wanted, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+                except OSError:
+                    return "wait"
+                if len(whole) == wanted:
+                    return "ready"
+        return "wait"
 
     def _refuse(self, sock: socket.socket, peer: str, message: str, text: str) -> None:
         if message == "INVALID-PDU":
@@ -460,9 +471,17 @@ def make_server(
                 gc.collect()
 
         def process_request(self, request: Any, client_address: Any) -> None:
-            """Screen the connection in this (accepting) thread; a thread only if it may live."""
+            """Screen the connection in this (accepting) thread; a thread only if it must wait.
+
+            A connection whose whole A-ASSOCIATE-RQ is already in goes straight
+            to pynetdicom's handler here (it only builds the association and
+            starts its thread): one thread hop fewer for every association.
+            """
             peer = "%s:%s" % tuple(client_address[:2])  # noqa: UP031
-            if self.gate.screen(request, peer):
+            verdict = self.gate.screen(request, peer)
+            if verdict == "ready":
+                self.finish_request(request, client_address)
+            elif verdict == "wait":
                 super().process_request(request, client_address)
 
         def shutdown(self) -> None:
