@@ -9,15 +9,16 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.medlab-installed
 DATA_STAMP := data/.built
 
-.PHONY: lab lab-command test test-under-load install data notebooks lint clean help
+.PHONY: lab lab-command test test-lesson test-under-load install data notebooks lint clean help
 
 help:
 	@echo "make lab        start JupyterLab on lesson 00 (PORT=$(PORT); INSTRUCTOR=1 keeps nbgrader's tools)"
-	@echo "make test       run every test (unit, notebooks, interop, browser)"
+	@echo "make test       lint, then every test (unit, notebooks, interop, browser)"
+	@echo "make test-lesson NN=07  one lesson: its notebook (strict nbval), exercises, nbgrader round trip"
 	@echo "make test-under-load  networking tests and grading while busy loops load every core"
-	@echo "make notebooks  re-execute and save lessons (NB='notebooks/02_*.ipynb' for some)"
+	@echo "make notebooks  re-execute and save lessons (NB='notebooks/02_*.ipynb' for some; lesson 00 always)"
 	@echo "make data       build the sample data into data/"
-	@echo "make lint       ruff"
+	@echo "make lint       ruff check and ruff format --check"
 
 # Create the venv and install medlab with its test extras; redone only when
 # pyproject.toml changes.
@@ -77,7 +78,8 @@ lab: $(STAMP) $(DATA_STAMP)
 lab-command:
 	@echo '$(strip $(LAB_CMD))'
 
-test: $(STAMP) $(DATA_STAMP) $(CHP) $(OHIF)
+# Lint first: a formatting slip fails in seconds, before the long suite.
+test: lint $(STAMP) $(DATA_STAMP) $(CHP) $(OHIF)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval notebooks \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
@@ -90,7 +92,8 @@ LOAD_TESTS ?= tests/unit/test_pacs_server.py tests/unit/test_query_builder.py \
   tests/unit/test_pacs_store.py tests/unit/test_pacs_cli.py tests/unit/test_hl7_mllp.py \
   tests/unit/test_hl7_listener_limits.py tests/unit/test_hl7_endpoint.py \
   tests/unit/test_isolation.py tests/unit/test_two_users.py tests/unit/test_capstone.py \
-  tests/interop/test_dcmtk_pacs.py tests/unit/test_nbgrader.py::test_round_trip_scores
+  tests/interop/test_dcmtk_pacs.py tests/unit/test_nbgrader.py::test_round_trip_scores \
+  tests/unit/test_nbgrader_more.py::test_round_trip_scores
 LOAD_LESSONS ?= 08,11
 LOAD_TIMEOUT ?= 900
 LOAD_LOOPS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -104,13 +107,32 @@ test-under-load: $(STAMP) $(DATA_STAMP)
 
 # A cell that shows an error on purpose carries `# NBVAL_RAISES_EXCEPTION` (for nbval) and the
 # tag raises-exception (so nbconvert and JupyterLab's Run All go on past it).
+# Lesson 00 is re-executed every time: its course map and progress view list the lessons, so
+# adding or renaming a lesson changes its stored output. Cells tagged medlab-local-output (the
+# environment check) are then stored without output: it shows the author's own folders.
 NB ?= notebooks/[0-9]*.ipynb notebooks/_template.ipynb
+NB_RUN = $(sort notebooks/00_start_here.ipynb $(wildcard $(NB)))
 notebooks: $(STAMP) $(DATA_STAMP)
 	MEDLAB_HOME=$$(mktemp -d) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False $(NB)
+	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False $(NB_RUN)
+	$(BIN)/python -c 'import sys, medlab.course as c; [c.clear_local_outputs(p) for p in sys.argv[1:]]' $(NB_RUN)
 
+# One lesson alone, while writing it: its notebook under strict nbval, its exercises (reference
+# solution, placeholder, wrong answers) and its nbgrader round trip, in about a minute.
+NN ?=
+test-lesson: $(STAMP) $(DATA_STAMP)
+	@test -n "$(NN)" || { echo "Which lesson? For example: make test-lesson NN=07"; exit 2; }
+	@test -n "$(wildcard notebooks/$(NN)_*.ipynb)" || { echo "No notebook notebooks/$(NN)_*.ipynb"; exit 2; }
+	$(BIN)/python -m pytest --nbval $(wildcard notebooks/$(NN)_*.ipynb) \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/unit/test_exercises.py tests/unit/test_nbgrader*.py \
+	  -k "$(NN). or $(NN)_" $(PYTEST_ARGS)
+
+# The same paths and rules as .pre-commit-config.yaml (a test keeps them in step).
+LINT_PATHS := medlab tests bench conftest.py
 lint: $(STAMP)
-	$(BIN)/ruff check medlab tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

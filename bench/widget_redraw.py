@@ -28,7 +28,7 @@ def main() -> None:
 
     import medlab.data
     from medlab import plotting
-    from medlab.widgets.window_level import window_level
+    from medlab.widgets.windowing import window_level
 
     ds = medlab.data.dataset("ct_512")
     widget = window_level(ds)

@@ -43,6 +43,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("13", "hl7_acks_and_orders", "HL7 ACKs, MLLP and orders", 40),
     Lesson("14", "analysis", "Analysis across many files and messages", 40),
     Lesson("15", "capstone_a_ct_exam", "Capstone: one CT exam, every system", 60),
+    Lesson("16", "dicomweb_and_the_viewer", "DICOMweb and a real web viewer", 45),
     Lesson("17", "hl7_v2_to_fhir", "From HL7 v2 to FHIR", 45),
 )
 
@@ -80,6 +81,29 @@ class CourseMap:
             f"<th>Time</th></tr></thead><tbody>{rows}</tbody>"
             f"<tfoot><tr><td></td><td>Total</td><td>{total} min</td></tr></tfoot></table>"
         )
+
+
+#: Cells whose output belongs to the machine that ran them (lesson 00's environment check shows
+#: the author's own folders and versions): ``make notebooks`` stores them without output.
+LOCAL_OUTPUT_TAG = "medlab-local-output"
+
+
+def clear_local_outputs(notebook: str | Path) -> int:
+    """Drop the stored outputs of the cells tagged :data:`LOCAL_OUTPUT_TAG`; return how many.
+
+    The cells keep their execution count, so the notebook still reads as run in order.
+    """
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    cleared = 0
+    for cell in nb.cells:
+        if LOCAL_OUTPUT_TAG in cell.get("metadata", {}).get("tags", []) and cell.get("outputs"):
+            cell.outputs = []
+            cleared += 1
+    if cleared:
+        nbformat.write(nb, notebook)
+    return cleared
 
 
 def course_map() -> CourseMap:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import html
 import importlib.metadata
+import json
+import os
+import re
 import shutil
 import socket
 import subprocess
@@ -66,6 +69,53 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _jupyter_servers() -> dict[int, int]:
+    """``{port: pid}`` of this user's running Jupyter servers, from Jupyter's own runtime files.
+
+    ``make lab`` serves the course on port 8888: the doctor, run from a lesson, must see that
+    the port is taken by the trainee's own JupyterLab and not ask them to stop it.
+    """
+    try:
+        from jupyter_core.paths import jupyter_runtime_dir
+    except ImportError:
+        return {}
+    found = {}
+    for info_file in Path(jupyter_runtime_dir()).glob("jpserver-*.json"):
+        try:
+            info = json.loads(info_file.read_text())
+            port, pid = int(info["port"]), int(info["pid"])
+            if pid <= 0:
+                continue  # os.kill(0, ...) would mean "my process group"
+            os.kill(pid, 0)  # still running, and ours (another user's raises PermissionError)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        found[port] = pid
+    return found
+
+
+def _port_check(service: str, port: int) -> Check:
+    if _port_free(port):
+        return Check(f"port {port}", True, f"free for {service}")
+    if port in _jupyter_servers():
+        return Check(f"port {port}", True, "in use by your own JupyterLab (this is fine)")
+    return Check(
+        f"port {port}",
+        False,
+        f"in use ({service} default)",
+        "Stop what uses it, or choose another port (lessons pick a free one)",
+    )
+
+
+def _dcmtk_version(out: str) -> str:
+    """DCMTK's version line without its RCS ``$...$`` markers.
+
+    ``echoscu --version`` prints ``$dcmtk: echoscu v3.6.7 2022-04-22 $``; the dollar signs
+    would make JupyterLab typeset the line as LaTeX maths.
+    """
+    first = next((line for line in out.splitlines() if "dcmtk" in line.lower()), "")
+    return re.sub(r"^\$\s*(.*?)\s*\$$", r"\1", first.strip())
+
+
 def _dcmtk() -> Check:
     # Ask /usr/bin directly: pynetdicom installs look-alike `echoscu` scripts in the venv.
     for candidate in ("/usr/bin/echoscu", "/usr/local/bin/echoscu", "/opt/homebrew/bin/echoscu"):
@@ -76,8 +126,7 @@ def _dcmtk() -> Check:
                 ).stdout
             except (OSError, subprocess.TimeoutExpired):
                 continue
-            first = next((line for line in out.splitlines() if "dcmtk" in line.lower()), "")
-            return Check("DCMTK", True, first.strip() or candidate)
+            return Check("DCMTK", True, _dcmtk_version(out) or candidate)
     return Check(
         "DCMTK",
         False,
@@ -171,18 +220,7 @@ def checks() -> list[Check]:
             "" if chromium else "sudo apt-get install chromium",
         )
     )
-    for service, port in DEFAULT_PORTS.items():
-        free = _port_free(port)
-        found.append(
-            Check(
-                f"port {port}",
-                free,
-                f"free for {service}" if free else f"in use ({service} default)",
-                ""
-                if free
-                else "Stop what uses it, or choose another port (lessons pick a free one)",
-            )
-        )
+    found += [_port_check(service, port) for service, port in DEFAULT_PORTS.items()]
     return found
 
 
@@ -222,6 +260,12 @@ def your_services() -> list[str]:
         return [f"(cannot list them: {exc})"]
 
 
+_MARK = {
+    True: '<b style="color:#1b7f3b">ok</b>',
+    False: '<b style="color:#a4262c">fix</b>',
+}
+
+
 class Report:
     """The doctor's report: a table in a notebook, aligned text in a terminal."""
 
@@ -250,12 +294,16 @@ class Report:
         return "\n".join(rows)
 
     def _repr_html_(self) -> str:
+        # Marks in plain text coloured by CSS: emoji render as empty boxes where the lab's
+        # fonts lack them (Debian's Chromium). The wrapper's classes keep MathJax away from
+        # any "$" in versions and paths.
         rows = "".join(
-            f"<tr><td>{'✅' if line.ok else '⚠️'}</td><td>{html.escape(line.name)}</td>"
+            f"<tr><td>{_MARK[line.ok]}</td><td>{html.escape(line.name)}</td>"
             f"<td>{html.escape(line.detail)}</td><td><code>{html.escape(line.fix if not line.ok else '')}</code></td></tr>"
             for line in self.lines
         )
         return (
+            '<div class="medlab-doctor tex2jax_ignore mathjax_ignore">'
             '<table class="medlab-doctor"><thead><tr><th></th><th>Item</th><th>Status</th>'
             f"<th>Fix</th></tr></thead><tbody>{rows}</tbody></table>"
             '<p><b>Where your data lives</b></p><table class="medlab-doctor-data"><tbody>'
@@ -268,7 +316,7 @@ class Report:
                 "".join(f"<li>{html.escape(line)}</li>" for line in self.services)
                 or "<li>none</li>"
             )
-            + "</ul>"
+            + "</ul></div>"
         )
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,12 +70,89 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> bool:
+    """Poll ``predicate`` until it is true; False after ``timeout`` seconds (generous on purpose)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def sample_files() -> list[Path]:
+    """Every .dcm file of pydicom's test files and of pydicom-data (a plain glob: fast, offline)."""
+    import pydicom.data
+
+    base = Path(pydicom.data.__file__).parent
+    found = list((base / "test_files").rglob("*.dcm"))
+    try:
+        import data_store  # pydicom-data's package
+
+        found += list((Path(data_store.__file__).parent / "data").glob("*.dcm"))
+    except ImportError:
+        pass
+    return sorted(found, key=lambda p: (p.name, str(p)))
+
+
+def same_dataset(a: Any, b: Any, path: str = "") -> list[str]:
+    """Differences between two pydicom data sets, element by element (empty: the same).
+
+    Group lengths (gggg,0000), Data Set Trailing Padding (FFFC,FFFC) and trailing NUL/space
+    padding are ignored: a DCMTK or PACS round trip may drop the first two and re-pad values.
+    """
+    diffs = []
+    ignore = {0xFFFCFFFC}
+    tags = {t for t in (*a.keys(), *b.keys()) if t.element != 0 and t not in ignore}
+    for tag in sorted(tags):
+        if tag not in a or tag not in b:
+            diffs.append(f"{path}{tag} only in one")
+            continue
+        va, vb = a[tag].value, b[tag].value
+        if a[tag].VR == "SQ":
+            if len(va) != len(vb):
+                diffs.append(f"{path}{tag} has {len(va)} vs {len(vb)} items")
+            for ia, ib in zip(va, vb, strict=False):
+                diffs += same_dataset(ia, ib, f"{path}{tag}>")
+        elif isinstance(va, bytes) or isinstance(vb, bytes):
+            raw = [v if isinstance(v, bytes) else b"" if v is None else None for v in (va, vb)]
+            if None in raw or raw[0].rstrip(b"\x00 ") != raw[1].rstrip(b"\x00 "):
+                diffs.append(f"{path}{tag} bytes differ")
+        elif str(va).rstrip("\x00 ") != str(vb).rstrip("\x00 "):
+            diffs.append(f"{path}{tag} {va!r} != {vb!r}")
+    return diffs
+
+
+def make_dry_run(*args: str) -> list[str]:
+    """The commands ``make ARGS`` would run (``-n``: nothing is executed, nothing installed)."""
+    import subprocess
+
+    out = subprocess.run(
+        ["make", "-n", "--no-print-directory", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.splitlines()
+
+
 def dcmtk_env() -> dict[str, str]:
     """Environment for DCMTK processes: TCP_NODELAY=1, or Nagle makes them crawl."""
     return {**os.environ, "TCP_NODELAY": "1"}
 
 
 LAB_TOKEN = "medlab-browser-test"
+
+
+def wait_for_text(page, selector: str, text: str, timeout: int = 60_000) -> None:
+    """In the browser, wait until an element matching ``selector`` contains ``text``."""
+    page.wait_for_function(
+        """([sel, want]) => [...document.querySelectorAll(sel)]
+            .some(el => el.textContent.includes(want))""",
+        arg=[selector, text],
+        timeout=timeout,
+    )
 
 
 def run_notebook(page, lab: dict, notebook: str):

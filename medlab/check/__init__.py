@@ -8,14 +8,18 @@ Each lesson's exercises live in ``medlab/check/lessonNN.py`` as module-level
     lesson01.ex1.check(answer)
 
 ``registry()`` collects every exercise of the course (for the tests, the
-progress view and the grading export).
+progress view and the grading export). The lesson modules and :func:`progress` are
+imported on first use through a module ``__getattr__`` (PEP 562), like every package
+of medlab.
 """
+
+# ruff: noqa: F401 - the TYPE_CHECKING imports are for IDEs
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from medlab.check._core import (
     CHECK_FAILED,
@@ -34,6 +38,16 @@ from medlab.check._core import (
     normalise,
 )
 
+#: public name -> module that defines it; each ``lessonNN`` maps to its own module.
+_EXPORTS: dict[str, str] = {
+    "progress": "medlab.check._view",
+    **{
+        info.name: f"medlab.check.{info.name}"
+        for info in pkgutil.iter_modules(__path__)
+        if info.name.startswith("lesson")
+    },
+}
+
 __all__ = [
     "CHECK_FAILED",
     "CORRECT",
@@ -51,15 +65,16 @@ __all__ = [
     "normalise",
     "lesson_modules",
     "registry",
-    "progress",
+    *sorted(_EXPORTS),
 ]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from medlab.check._view import progress
 
 
 def lesson_modules() -> list[str]:
     """Names of the per-lesson exercise modules, in course order."""
-    return sorted(
-        info.name for info in pkgutil.iter_modules(__path__) if info.name.startswith("lesson")
-    )
+    return sorted(name for name in _EXPORTS if name.startswith("lesson"))
 
 
 def registry() -> dict[str, Exercise]:
@@ -76,10 +91,14 @@ def registry() -> dict[str, Exercise]:
 
 
 def __getattr__(name: str) -> Any:
-    if name.startswith("lesson"):
-        return importlib.import_module(f"medlab.check.{name}")
-    if name == "progress":
-        from medlab.check._view import progress
+    """Import the module that defines ``name`` on first use, and keep the value."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(_EXPORTS[name])
+    value = module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
 
-        return progress
-    raise AttributeError(f"module 'medlab.check' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | {n for n in globals() if not n.startswith("_")})

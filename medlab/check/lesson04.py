@@ -10,7 +10,7 @@ _VALID = "1.2.826.0.1.3680043.8.498.1.2"
 
 
 def _duplicate(answer: Any) -> None:
-    from medlab.dicom.hierarchy import course_uid
+    from medlab.dicom.uids import course_uid
 
     if not isinstance(answer, str):
         raise WrongAnswer("Give the UID as text (a str), e.g. str(ds.SOPInstanceUID).")

@@ -23,7 +23,15 @@ from medlab.check import Exercise, registry
 
 CONFIG = """\
 # nbgrader configuration for the medlab course (written by `medlab course export-nbgrader`).
+import os
+from pathlib import Path
+
 c = get_config()  # noqa: F821 - provided by nbgrader
+
+# Graded answers are nobody's progress: every notebook nbgrader runs here records its checks in
+# this course folder's grader-home/, never in the grader's own ~/.medlab (or $MEDLAB_HOME).
+# The kernels nbgrader starts inherit this environment.
+os.environ["MEDLAB_HOME"] = str(Path(__file__).resolve().parent / "grader-home")
 
 c.CourseDirectory.course_id = "medlab"
 # Lessons that start the bundled PACS or HL7 listener need a little longer than a plain notebook.

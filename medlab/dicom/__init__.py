@@ -1,7 +1,10 @@
 """DICOM helpers for the lessons: they render and explain, pydicom does the work.
 
-Every name below is imported on first use (``import medlab.dicom`` stays light).
-To add a helper, add one line to ``_EXPORTS``: ``"name": "medlab.dicom.module"``.
+Every name below is imported on first use (``import medlab.dicom`` stays light), through a
+module ``__getattr__`` (PEP 562). To add a helper, add one line to ``_EXPORTS``
+(``"name": "medlab.dicom.module"``) and one to the ``TYPE_CHECKING`` block (for IDEs and type
+checkers). A module is never named like a name it exports (``hexview`` lives in
+``hexdump.py``): Python binds an imported submodule over the package attribute of that name.
 
 =================  =====================================================
 ``read``           read a file with pydicom, bad input becomes a MedlabError
@@ -19,27 +22,31 @@ To add a helper, add one line to ``_EXPORTS``: ``"name": "medlab.dicom.module"``
 ``write_media``    a File-set with its DICOMDIR, via pydicom's FileSet (11)
 ``dicomdir``       read a DICOMDIR back as Patient > Study > Series > Instance (11)
 ``census``         one row per instance from headers only; ``qa`` and ``plot_census`` (14)
+``messy_archive``  a copy of a study with the faults ``qa`` finds (14)
 =================  =====================================================
 """
 
+# ruff: noqa: F401 - the TYPE_CHECKING imports are for IDEs; __all__ is built from _EXPORTS
+
 from __future__ import annotations
 
-from medlab._lazy import install
+import importlib
+from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     "read": "medlab.dicom._read",
-    "hexview": "medlab.dicom.hexview",
-    "HexView": "medlab.dicom.hexview",
+    "hexview": "medlab.dicom.hexdump",
+    "HexView": "medlab.dicom.hexdump",
     "header_table": "medlab.dicom.header",
     "HeaderTable": "medlab.dicom.header",
     "lookup": "medlab.dicom.header",
     "vr_catalogue": "medlab.dicom.header",
     "private_blocks": "medlab.dicom.header",
-    "uid_info": "medlab.dicom.hierarchy",
-    "course_uid": "medlab.dicom.hierarchy",
-    "hierarchy": "medlab.dicom.hierarchy",
-    "Hierarchy": "medlab.dicom.hierarchy",
-    "demo_study": "medlab.dicom.hierarchy",
+    "uid_info": "medlab.dicom.uids",
+    "course_uid": "medlab.dicom.uids",
+    "hierarchy": "medlab.dicom.uids",
+    "Hierarchy": "medlab.dicom.uids",
+    "demo_study": "medlab.dicom.uids",
     "to_display": "medlab.dicom.display",
     "stored_values": "medlab.dicom.display",
     "modality_values": "medlab.dicom.display",
@@ -61,11 +68,53 @@ _EXPORTS: dict[str, str] = {
     "scan_phi": "medlab.dicom.phi",
     "dicomdir": "medlab.dicom.media",
     "write_media": "medlab.dicom.media",
-    "census": "medlab.dicom.census",
-    "qa": "medlab.dicom.census",
-    "plot_census": "medlab.dicom.census",
+    "census": "medlab.dicom.archive",
+    "messy_archive": "medlab.dicom.archive",
+    "qa": "medlab.dicom.archive",
+    "plot_census": "medlab.dicom.archive",
 }
 
 __all__ = sorted(_EXPORTS)
 
-__getattr__, __dir__ = install(__name__, _EXPORTS)
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from medlab.dicom._read import read
+    from medlab.dicom.archive import census, messy_archive, plot_census, qa
+    from medlab.dicom.composite import (
+        dose_grid,
+        ecg_leads,
+        measurement_sr,
+        plot_dose,
+        plot_ecg,
+        plot_seg,
+        rt_summary,
+        seg_masks,
+        sr_outline,
+    )
+    from medlab.dicom.deid import Profile, deidentify
+    from medlab.dicom.display import (
+        PRESETS,
+        apply_window,
+        modality_values,
+        stored_values,
+        to_display,
+    )
+    from medlab.dicom.gsps import apply_presentation_state, create_gsps
+    from medlab.dicom.header import HeaderTable, header_table, lookup, private_blocks, vr_catalogue
+    from medlab.dicom.hexdump import HexView, hexview
+    from medlab.dicom.media import dicomdir, write_media
+    from medlab.dicom.phi import scan_phi
+    from medlab.dicom.uids import Hierarchy, course_uid, demo_study, hierarchy, uid_info
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule that defines ``name`` on first use, and keep the value."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(_EXPORTS[name])
+    value = module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | {n for n in globals() if not n.startswith("_")})

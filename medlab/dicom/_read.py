@@ -20,7 +20,7 @@ and stops at the first byte that does not fit:
   end with a delimiter item (§7.5, §A.4).
 
 :func:`scan` returns the layout (every element's offsets), which
-:mod:`medlab.dicom.hexview` draws and :mod:`medlab.dicom.header` uses for the
+:mod:`medlab.dicom.hexdump` draws and :mod:`medlab.dicom.header` uses for the
 Length column.
 """
 

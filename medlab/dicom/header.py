@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from medlab.dicom._read import UNDEFINED, Loaded, dataset_errors, load, tag_text
-from medlab.dicom.hexview import _keyword, _short, describe_value
+from medlab.dicom.hexdump import _keyword, _short, describe_value
 from medlab.errors import MedlabError
 
 if TYPE_CHECKING:
@@ -111,12 +111,6 @@ class HeaderTable:
             if v is not None
         }
         return replace(self, rows=rows, filters=filters)
-
-    def browse(self) -> Any:
-        """A searchable tag browser widget over this header."""
-        from medlab.widgets.tag_browser import TagBrowser
-
-        return TagBrowser(self)
 
     def summary(self) -> str:
         shown = len(self)

@@ -34,7 +34,7 @@ What the IG leaves to local agreement is decided here and said so:
 
 Resources reference each other by ``urn:uuid:`` ids derived from their v2
 identifiers (the same patient or order gets the same id from every message),
-which is what a transaction Bundle (:func:`medlab.fhir.bundle`) needs.
+which is what a transaction Bundle (:func:`medlab.fhir.bundle`, in :mod:`medlab.fhir.transaction`) needs.
 Everything a map did not carry (MSH, EVN, set IDs, Z-segments, fields FHIR has
 no element for...) is listed in :attr:`Mapping.dropped`.
 """

@@ -16,9 +16,13 @@ medlab adds what a lesson needs around the hl7apy library:
 * :func:`read_log` and :func:`summarize` - many messages from a file, fast;
 * :func:`order_to_worklist` - an imaging order as a DICOM worklist item.
 
-Everything is imported on first use: ``import medlab.hl7`` does not import
-hl7apy, pydicom or ipywidgets.
+Everything is imported on first use through a module ``__getattr__`` (PEP 562):
+``import medlab.hl7`` does not import hl7apy, pydicom or ipywidgets. To add a name, add
+one line to ``_EXPORTS`` and one to the ``TYPE_CHECKING`` block; a name that is the
+submodule itself (``samples``, ``feed``) maps to that submodule.
 """
+
+# ruff: noqa: F401 - the TYPE_CHECKING imports are for IDEs; __all__ is built from _EXPORTS
 
 from __future__ import annotations
 
@@ -59,12 +63,13 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from medlab.hl7 import samples  # noqa: F401
-    from medlab.hl7.acks import ack  # noqa: F401
-    from medlab.hl7.anatomy import Dissection, dissect  # noqa: F401
-    from medlab.hl7.escaping import escape, unescape  # noqa: F401
-    from medlab.hl7.log import LogSummary, read_log, summarize  # noqa: F401
-    from medlab.hl7.message import (  # noqa: F401
+    from medlab.hl7 import feed, samples
+    from medlab.hl7.acks import ack
+    from medlab.hl7.anatomy import Dissection, dissect
+    from medlab.hl7.endpoint import RemoteHL7, start_listener
+    from medlab.hl7.escaping import escape, unescape
+    from medlab.hl7.log import LogSummary, read_log, summarize
+    from medlab.hl7.message import (
         SUPPORTED_VERSIONS,
         Delimiters,
         Finding,
@@ -74,18 +79,19 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         parse,
         validate,
     )
-    from medlab.hl7.mllp import Listener, frame, send, unframe  # noqa: F401
-    from medlab.hl7.orders import WORKLIST_MAPPING, order_to_worklist, schedule_order  # noqa: F401
+    from medlab.hl7.mllp import Listener, frame, send, unframe
+    from medlab.hl7.orders import WORKLIST_MAPPING, order_to_worklist, schedule_order
 
 
 def __getattr__(name: str) -> Any:
-    """Import the submodule that defines ``name`` on first use."""
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'medlab.hl7' has no attribute {name!r}")
-    module = importlib.import_module(module_name)
-    return module if name in ("samples", "feed") else getattr(module, name)
+    """Import the submodule that defines ``name`` on first use, and keep the value."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(_EXPORTS[name])
+    value = module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return sorted(set(__all__) | {n for n in globals() if not n.startswith("_")})

@@ -61,6 +61,13 @@ def register(subparsers: Any) -> None:
     serve = sub.add_parser("serve", help="run the PACS in the foreground")
     common(serve)
     serve.add_argument(
+        "--web-port",
+        type=int,
+        metavar="PORT",
+        help="DICOMweb (/dicom-web) and OHIF viewer (/viewer/) port (default: a free port; "
+        "-1 turns the web side off)",
+    )
+    serve.add_argument(
         "--log", choices=["all", "associations", "none"], help="which events to print (default all)"
     )
     serve.set_defaults(func=_serve)
@@ -115,6 +122,7 @@ def _config(args: argparse.Namespace):
         allow=getattr(args, "allow", None),
         peers=peers,
         log=getattr(args, "log", None),
+        web_port=getattr(args, "web_port", None),
     )
     config.__post_init__()
     return config
@@ -165,6 +173,10 @@ def _serve(args: argparse.Namespace) -> int:
         f"({pacs.instance_count()} instance(s)); Ctrl-C stops it",
         flush=True,
     )
+    if pacs.dicomweb_url is not None:
+        print(f"DICOMweb: {pacs.dicomweb_url}", flush=True)
+        if pacs.viewer_url is not None:
+            print(f"OHIF viewer: {pacs.viewer_url}", flush=True)
 
     def on_signal(signum, frame) -> None:  # noqa: ARG001
         stop.set()

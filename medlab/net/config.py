@@ -85,11 +85,14 @@ class PACSConfig:
         association has already closed.
     max_associations:
         Simultaneous associations; one more is rejected (transient, reason 2
-        "local-limit-exceeded"). Default 16.
+        "local-limit-exceeded"). Default 16. A slot is taken by an
+        A-ASSOCIATE-RQ, not by a TCP connection: a connection that sends
+        nothing (or junk) holds none.
     acse_timeout, dimse_timeout, network_timeout:
         Seconds to wait for an association message, a DIMSE message, and on an
-        idle association before aborting it. A peer that connects and goes
-        silent gives its slot back after at most ``acse_timeout``.
+        idle association before aborting it. A connection that never sends a
+        whole A-ASSOCIATE-RQ is closed after ``acse_timeout`` (it holds no
+        association slot meanwhile).
     max_pdu:
         Our maximum PDU length (bytes), 128 KiB: DCMTK never sends larger, and
         it is +20 % throughput over the 16 KiB default.
@@ -105,6 +108,18 @@ class PACSConfig:
     log:
         What to print (CLI) per event: ``"all"``, ``"associations"`` (no DIMSE
         lines) or ``"none"``.
+    web_port:
+        TCP port of the DICOMweb services (``/dicom-web``) and the OHIF viewer
+        (``/viewer/``), on the same host: ``0`` (default) a free port, ``-1`` no
+        web side. Same owner-only access as the DICOM port.
+    accept_peers:
+        Who may associate: ``"same-user"`` (only this Unix user's own processes
+        on this machine), ``"local"`` (any user of this machine) or ``"any"``
+        (any host: a department test system, explicitly opened up). Empty (the
+        default) = the medlab setting :func:`medlab.settings.peer_policy`
+        (``MEDLAB_ACCEPT_PEERS``), which is ``same-user`` unless an instructor
+        changed it. A refused peer gets A-ASSOCIATE-RJ (permanent, service-user,
+        calling-AE-title-not-recognized) and the event log says why.
     quiet_library_logging:
         Turn pynetdicom's own per-message logging off (its documented
         ``_config.LOG_HANDLER_LEVEL = "none"`` and ``LOG_REQUEST_IDENTIFIERS =
@@ -126,6 +141,8 @@ class PACSConfig:
     commitment_delay: float = 0.0
     max_events: int = 20_000
     log: str = "all"
+    web_port: int = 0
+    accept_peers: str = ""
     quiet_library_logging: bool = False
 
     def __post_init__(self) -> None:
@@ -137,6 +154,19 @@ class PACSConfig:
         self.peers = {
             check_aet(k, "Peer AE title"): (str(v[0]), int(v[1])) for k, v in self.peers.items()
         }
+        if not isinstance(self.web_port, int) or not -1 <= self.web_port <= 65535:
+            raise MedlabError(
+                f"web_port {self.web_port!r} is not a TCP port",
+                fix="Use 1-65535, 0 for a free port, or -1 to turn the web side off.",
+            )
+        from medlab.settings import PEER_POLICIES
+
+        self.accept_peers = str(self.accept_peers or "").strip().lower()
+        if self.accept_peers and self.accept_peers not in PEER_POLICIES:
+            raise MedlabError(
+                f"Unknown accept_peers setting {self.accept_peers!r}",
+                fix="Use one of: " + ", ".join(PEER_POLICIES) + " (or leave it empty).",
+            )
         if self.log not in {"all", "associations", "none"}:
             raise MedlabError(
                 f"Unknown log setting {self.log!r}", fix="Use all, associations or none."

@@ -1,7 +1,8 @@
 """A short conformance statement for a PACS configuration (in the spirit of PS3.2).
 
 ``medlab pacs conformance`` prints it: the network identity, the SOP classes
-and roles, the transfer syntaxes accepted, and the policies a peer needs to know.
+and roles, the transfer syntaxes accepted, the policies a peer needs to know,
+and the DICOMweb services (PS3.18) with their resources and media types.
 """
 
 from __future__ import annotations
@@ -100,4 +101,37 @@ def conformance_statement(config: PACSConfig) -> str:
             lines.append(f"   {aet:<16} {host}:{port}")
     else:
         lines.append("   (none: add them with --peer AET=host:port or [peers] in the TOML file)")
+    lines += ["", *_dicomweb_section(config)]
     return "\n".join(lines)
+
+
+def _dicomweb_section(config: PACSConfig) -> list[str]:
+    """Section 6: the DICOMweb origin server (PS3.18 §10), resources and media types."""
+    if config.web_port < 0:
+        return ["6. DICOMweb (PS3.18)", "   Off (web_port = -1)."]
+    port = str(config.web_port) if config.web_port else "(a free port, chosen at start)"
+    return [
+        "6. DICOMweb (PS3.18), the same archive over HTTP",
+        f"   Base URL ............ http://{config.host}:{port}/dicom-web",
+        "   Access .............. as the DICOM port (only the owner's programs; others: HTTP 403)",
+        "   QIDO-RS search (PS3.18 §10.6), GET, answers application/dicom+json (Annex F):",
+        "     /studies  /series  /instances  /studies/{study}/series  /studies/{study}/instances",
+        "     /studies/{study}/series/{series}/instances",
+        "     matching as C-FIND (wildcards, DA/TM ranges, UID lists); includefield, limit,",
+        "     offset; fuzzymatching not supported (a Warning header says so).",
+        "   WADO-RS retrieve (PS3.18 §10.4), GET:",
+        "     /studies/{study}[/series/{series}[/instances/{instance}]]",
+        '       multipart/related; type="application/dicom" (transfer-syntax=* as stored,',
+        "       or Explicit VR Little Endian)",
+        "     .../metadata                      application/dicom+json with BulkDataURIs",
+        "     .../instances/{instance}/frames/{list}",
+        '       multipart/related; type="application/octet-stream" (uncompressed, or',
+        "       transfer-syntax=* as stored)",
+        "     .../instances/{instance}/bulkdata/{tag}   application/octet-stream",
+        "     .../rendered, .../thumbnail       image/jpeg or image/png (stored window)",
+        "   STOW-RS store (PS3.18 §10.5), POST /studies or /studies/{study}:",
+        '     multipart/related; type="application/dicom" in, application/dicom+json out',
+        "     (Store Instances Response, Annex I); each instance stored as a C-STORE would be.",
+        "     HTTP 200 all stored, 202 some failed, 409 none stored, 415 not application/dicom.",
+        "   Viewer .............. OHIF under /viewer/ on the same port (when installed).",
+    ]

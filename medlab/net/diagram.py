@@ -146,7 +146,7 @@ def _merge_orphans(events: list[ev.PacsEvent]) -> list[ev.PacsEvent]:
     opened = {n for n, evs in by_assoc.items() if any(e.message == "TCP-OPEN" for e in evs)}
     renumber: dict[int, int] = {}
     for n, evs in by_assoc.items():
-        if n in opened or any(isinstance(e, ev.Note) for e in evs):
+        if n in opened or any(isinstance(e, (ev.Note, ev.WebRequest)) for e in evs):
             continue
         pair = {x for e in evs for x in (e.sender, e.receiver)}
         if isinstance(evs[0], ev.AssociationRequest):
@@ -245,6 +245,9 @@ def _row(e: ev.PacsEvent) -> Row:
         return Row(e.assoc, e.message, e.sender, e.receiver, label, "dimse")
     if isinstance(e, ev.Release):
         return Row(e.assoc, e.message, e.sender, e.receiver, "", "pdu")
+    if isinstance(e, ev.WebRequest):
+        kind = "dimse" if e.status == 200 else "failure"
+        return Row(e.assoc, e.message, e.sender, e.receiver, f"HTTP {e.status}", kind)
     return Row(e.assoc, e.message, e.sender, e.receiver, e.details(), "pdu")
 
 

@@ -16,6 +16,7 @@ sequence diagram (``sender`` → ``receiver``, labelled with ``message``):
 ``A-RELEASE-RQ/RP``    orderly release
 ``A-ABORT``            abort by a user (A-ABORT) or the provider (A-P-ABORT)
 ``TCP-CLOSE``          the connection closed
+``STOW-RS``            a DICOMweb store request and its HTTP answer (PS3.18 §10.5)
 =====================  ===========================================================
 
 Fields are deterministic (association numbers count from 1 per PACS; ports and
@@ -226,6 +227,43 @@ class Note(PacsEvent):
 
     def details(self) -> str:
         return self.text
+
+
+@dataclass(frozen=True)
+class WebRequest(PacsEvent):
+    """A DICOMweb request that changed the archive (``STOW-RS``) and its HTTP answer.
+
+    HTTP has no association: each request gets the next number of the same
+    sequence. ``sender`` is the client (``WEB <address>``, also the Source AE
+    Title the index records). ``instances`` holds each part's outcome,
+    ``(SOP Class UID, SOP Instance UID, Failure Reason or None when stored)``;
+    ``info`` why a whole body was refused (HTTP 400/415).
+    """
+
+    method: str = ""
+    path: str = ""
+    status: int = 0
+    instances: tuple[tuple[str, str, int | None], ...] = ()
+    info: str = ""
+
+    @property
+    def stored(self) -> list[str]:
+        """SOP Instance UIDs stored by this request."""
+        return [uid for _, uid, failure in self.instances if failure is None]
+
+    def details(self) -> str:
+        parts = [f"{self.method} {self.path}", f"HTTP {self.status}"]
+        stored = [c for c, _, failure in self.instances if failure is None]
+        failed = [f for _, _, f in self.instances if f is not None]
+        if stored:
+            names = ", ".join(sorted({uid_name(c) for c in stored}))
+            parts.append(f"{len(stored)} stored ({names})")
+        if failed:
+            reasons = ", ".join(sorted({f"0x{f:04X}" for f in failed}))
+            parts.append(f"{len(failed)} failed (Failure Reason {reasons})")
+        if self.info:
+            parts.append(self.info)
+        return "  ".join(parts)
 
 
 def events_text(events: list[PacsEvent], assoc: int | None = None) -> str:

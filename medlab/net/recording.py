@@ -209,6 +209,27 @@ class EventTranslator:
             ev.Note(state.n, message, state.local, state.remote, time.time(), state.peer, text)
         )
 
+    def numbered(self, make: Callable[[int], ev.PacsEvent]) -> ev.PacsEvent:
+        """Record an exchange that has no association (a DICOMweb request, a refused connection).
+
+        ``make(n)`` builds the record with the next number of the association
+        sequence, so the log reads in one order whatever protocol came in.
+        """
+        with self._lock:
+            self._count += 1
+            n = self._count
+        record = make(n)
+        self._append(record)
+        return record
+
+    def connection_note(self, local: str, peer: str, text: str, message: str = "NOTE") -> None:
+        """Record a connection that never became an association (junk, silence, a refusal).
+
+        It gets a number of its own, as an association would, so that its line
+        stands apart in :func:`~medlab.net.events.events_text`.
+        """
+        self.numbered(lambda n: ev.Note(n, message, "?", local, time.time(), peer, text))
+
     # -- transport
     def on_conn_open(self, event: Any) -> None:
         state = self.state(event.assoc)

@@ -13,11 +13,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from medlab.dicom.hexview import HexView, hexview
+from medlab.dicom.hexdump import HexView, hexview
 
 
 class Hexplorer(widgets.VBox):
-    """An element picker over a :class:`~medlab.dicom.hexview.HexView`.
+    """An element picker over a :class:`~medlab.dicom.hexdump.HexView`.
 
     Parameters
     ----------

@@ -14,35 +14,26 @@ def _src(widget) -> str:
     return image.get_attribute("src") or ""
 
 
-def _wait_for_text(page, selector: str, text: str) -> None:
-    page.wait_for_function(
-        """([sel, want]) => [...document.querySelectorAll(sel)]
-            .some(el => el.textContent.includes(want))""",
-        arg=[selector, text],
-        timeout=30_000,
-    )
-
-
 def test_lesson05_window_level_and_frames(lab, lab_page):
     page = support.run_notebook(lab_page, lab, "05_pixels_and_photometric.ipynb")
 
     # Window/level: after Run All the lesson set the brain preset (40/80) from code.
     wl = page.locator(".medlab-window-level").first
     wl.wait_for()
-    _wait_for_text(page, ".medlab-wl-status", "window 40/80 drawn")
+    support.wait_for_text(page, ".medlab-wl-status", "window 40/80 drawn")
     before = _src(wl)
     wl.locator(".widget-dropdown select").select_option("bone")
-    _wait_for_text(page, ".medlab-wl-status", "window 400/1800 drawn")
+    support.wait_for_text(page, ".medlab-wl-status", "window 400/1800 drawn")
     assert _src(wl) != before, "the window changed but the picture did not"
 
     # Frame slider: one step to the right shows frame 2.
     frames = page.locator(".medlab-frames").first
     frames.wait_for()
-    _wait_for_text(page, ".medlab-frames-status", "frame 1/30 drawn")
+    support.wait_for_text(page, ".medlab-frames-status", "frame 1/30 drawn")
     before = _src(frames)
     frames.locator(".widget-hslider .noUi-handle").first.focus()
     page.keyboard.press("ArrowRight")
-    _wait_for_text(page, ".medlab-frames-status", "frame 2/30 drawn")
+    support.wait_for_text(page, ".medlab-frames-status", "frame 2/30 drawn")
     assert _src(frames) != before
 
 
@@ -51,8 +42,8 @@ def test_lesson06_presentation_state_toggle(lab, lab_page):
     assert page.get_by_text("Grayscale Softcopy Presentation State Storage").count() >= 1
     toggle = page.locator(".medlab-gsps-toggle").first
     toggle.wait_for()
-    _wait_for_text(page, ".medlab-gsps-status", "presentation state off drawn")
+    support.wait_for_text(page, ".medlab-gsps-status", "presentation state off drawn")
     before = _src(toggle)
     toggle.get_by_role("button", name="with presentation state").click()
-    _wait_for_text(page, ".medlab-gsps-status", "presentation state on drawn")
+    support.wait_for_text(page, ".medlab-gsps-status", "presentation state on drawn")
     assert _src(toggle) != before

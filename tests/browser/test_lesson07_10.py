@@ -8,15 +8,6 @@ from __future__ import annotations
 import support
 
 
-def _wait_for_text(page, selector: str, text: str) -> None:
-    page.wait_for_function(
-        """([sel, want]) => [...document.querySelectorAll(sel)]
-            .some(el => el.textContent.includes(want))""",
-        arg=[selector, text],
-        timeout=60_000,
-    )
-
-
 def _wait_until_run(page) -> None:
     page.wait_for_function(
         """() => {
@@ -70,14 +61,14 @@ def test_lesson07_negotiation_widget(lab, lab_page):
     lists.nth(0).select_option(label=["Verification", "Basic Grayscale Print Management (Meta)"])
     lists.nth(1).select_option(label=["JPEG Baseline (lossy)"])
     widget.locator("button.medlab-negotiate").click()
-    _wait_for_text(
+    support.wait_for_text(
         page, ".medlab-negotiation-status", "negotiation #1 done: 0 accepted, 2 rejected"
     )
     table = widget.locator(".medlab-negotiation-table").inner_text()
     assert "transfer-syntaxes-not-supported" in table and "abstract-syntax-not-supported" in table
     lists.nth(1).select_option(label=["Implicit VR Little Endian"])
     widget.locator("button.medlab-negotiate").click()
-    _wait_for_text(
+    support.wait_for_text(
         page, ".medlab-negotiation-status", "negotiation #2 done: 1 accepted, 1 rejected"
     )
     finish(page, stop_cell)
@@ -90,12 +81,12 @@ def test_lesson08_query_builder(lab, lab_page):
     builder.wait_for()
     builder.locator(".widget-text", has_text="Patient name").locator("input").fill("OKO*")
     builder.locator("button.medlab-find").click()
-    _wait_for_text(page, ".medlab-query-status", "query #1 done: 1 match(es)")
+    support.wait_for_text(page, ".medlab-query-status", "query #1 done: 1 match(es)")
     assert "OKONKWO^BENEDICT" in builder.locator(".medlab-query-result").inner_text()
     builder.locator(".widget-text", has_text="Patient name").locator("input").fill("")
     builder.locator(".widget-dropdown select").select_option("PATIENT")
     builder.locator("button.medlab-find").click()
-    _wait_for_text(page, ".medlab-query-status", "query #2 done: 2 match(es)")
+    support.wait_for_text(page, ".medlab-query-status", "query #2 done: 2 match(es)")
     finish(page, stop_cell)
 
 
@@ -104,11 +95,11 @@ def test_lesson10_compat_editor(lab, lab_page):
     stop_cell = open_and_run_until_stop(page, lab, "10_conformance.ipynb")
     editor = page.locator(".medlab-compat-editor").first
     editor.wait_for()
-    _wait_for_text(page, ".medlab-compat-status", "verdict #1: 7 will work, 0 will not")
+    support.wait_for_text(page, ".medlab-compat-status", "verdict #1: 7 will work, 0 will not")
     row = editor.locator(".widget-hbox", has_text="Modality Worklist - FIND")
     row.locator("select").nth(1).select_option(label="JPEG 2000 only")
-    _wait_for_text(page, ".medlab-compat-status", "verdict #2: 6 will work, 1 will not")
+    support.wait_for_text(page, ".medlab-compat-status", "verdict #2: 6 will work, 1 will not")
     assert "transfer-syntaxes-not-supported" in editor.locator(".medlab-compat").inner_text()
     row.locator("select").nth(0).select_option(label="not supported")
-    _wait_for_text(page, ".medlab-compat-status", "verdict #3: 6 will work, 0 will not")
+    support.wait_for_text(page, ".medlab-compat-status", "verdict #3: 6 will work, 0 will not")
     finish(page, stop_cell)

@@ -6,35 +6,26 @@ from __future__ import annotations
 import support
 
 
-def _wait_for_text(page, selector: str, text: str) -> None:
-    page.wait_for_function(
-        """([sel, want]) => [...document.querySelectorAll(sel)]
-            .some(el => el.textContent.includes(want))""",
-        arg=[selector, text],
-        timeout=30_000,
-    )
-
-
 def test_lesson12_hl7_explorer(lab, lab_page):
     page = support.run_notebook(lab_page, lab, "12_hl7_messages.ipynb")
     assert page.get_by_text("ATKINSONTEST^JAMES^^JNR").count() >= 1  # the print cell ran
     explorer = page.locator(".medlab-hl7-explorer").first
     explorer.wait_for()
-    _wait_for_text(page, ".medlab-hl7-status", "showing PID")
+    support.wait_for_text(page, ".medlab-hl7-status", "showing PID")
     fields = explorer.locator(".medlab-hl7-fields")
     assert "Patient Name" in fields.inner_text()
 
     # click the PV1 segment button: its fields replace PID's
     explorer.locator(".medlab-hl7-segments button", has_text="PV1").first.click()
-    _wait_for_text(page, ".medlab-hl7-status", "showing PV1")
+    support.wait_for_text(page, ".medlab-hl7-status", "showing PV1")
     text = fields.inner_text()
     assert "Patient Class" in text and "Patient Name" not in text
 
     # pick the A&E registration: the escaped location reads "A&E"
     explorer.locator(".medlab-hl7-picker select").select_option("ADT_A04_AE")
-    _wait_for_text(page, ".medlab-hl7-status", "HL7 v2.4")
+    support.wait_for_text(page, ".medlab-hl7-status", "HL7 v2.4")
     explorer.locator(".medlab-hl7-segments button", has_text="PV1").first.click()
-    _wait_for_text(page, ".medlab-hl7-status", "showing PV1")
+    support.wait_for_text(page, ".medlab-hl7-status", "showing PV1")
     assert "A&E" in fields.inner_text()
 
     # paste a message of one's own and dissect it
@@ -42,7 +33,7 @@ def test_lesson12_hl7_explorer(lab, lab_page):
         "MSH|^~\\&|LAB|H|RIS|R|2024||ORU^R01|X9|P|2.5\nOBX|1|NM|^Pulse||72|/min"
     )
     explorer.get_by_role("button", name="Dissect").click()
-    _wait_for_text(page, ".medlab-hl7-status", "showing OBX")
+    support.wait_for_text(page, ".medlab-hl7-status", "showing OBX")
     assert "Observation Value" in fields.inner_text() and "72" in fields.inner_text()
 
 

@@ -146,27 +146,10 @@ def test_z2jh_values_fragment():
     )
 
 
-def test_lessons_write_nothing_outside_the_users_home(class_run, class_lessons, request):
+def test_lessons_write_nothing_outside_the_users_home(class_run):
     """Every writable path under the trainee's own medlab home (the issue's first rule).
 
     Each user server runs with TMPDIR pointing to a folder of its own outside the home:
     anything found there afterwards was written where, on a real server, /tmp is shared.
     """
-    import support
-
-    lesson13 = support.NOTEBOOKS / "13_hl7_acks_and_orders.ipynb"
-    if (
-        "13_hl7_acks_and_orders" in class_lessons
-        and "store=tempfile.mkdtemp()" in lesson13.read_text()
-    ):
-        # Known, reported to the lead: expected to fail until the lesson stores under
-        # medlab.paths.home(); once the notebook changes, this test is strict again.
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "lesson 13 stores its listener's messages in tempfile.mkdtemp() (the shared /tmp)"
-                ),
-            )
-        )
     assert class_run.outside_home == [], class_run.outside_home

@@ -153,7 +153,7 @@ def test_deidentified_sample_studies(built, tmp_path, name):
 
 
 def test_demo_study_its_deidentified_copy_and_its_media(tmp_path):
-    from medlab.dicom.hierarchy import demo_study
+    from medlab.dicom.uids import demo_study
 
     demo = demo_study(tmp_path / "demo")
     copies = deid.deidentify(demo, tmp_path / "deid", key="k").written
@@ -163,7 +163,7 @@ def test_demo_study_its_deidentified_copy_and_its_media(tmp_path):
 
 
 def test_messy_archive_has_only_the_planted_error(built, tmp_path):
-    from medlab.dicom.census import messy_archive
+    from medlab.dicom import messy_archive
 
     out = messy_archive(tmp_path / "messy", source=built)
     found = _all_errors(sorted(out.rglob("*.dcm")))

@@ -18,6 +18,7 @@ from pathlib import Path
 import pydicom
 import pytest
 import support
+from support import same_dataset
 
 from medlab.net import PACS, PACSConfig
 from medlab.net.samples import make_instance, shipped_sample_files, write_instances
@@ -36,30 +37,6 @@ def run(
         cwd=cwd,
         timeout=timeout,
     )
-
-
-def same_dataset(a: pydicom.Dataset, b: pydicom.Dataset, path: str = "") -> list[str]:
-    """Differences element by element, ignoring group lengths and trailing padding
-    (a DCMTK round trip may drop (gggg,0000) and re-pad values)."""
-    diffs = []
-    ignore = {0xFFFCFFFC}  # Data Set Trailing Padding: DCMTK drops it when sending
-    tags = {t for t in (*a.keys(), *b.keys()) if t.element != 0 and t not in ignore}
-    for tag in sorted(tags):
-        if tag not in a or tag not in b:
-            diffs.append(f"{path}{tag} only in one")
-            continue
-        va, vb = a[tag].value, b[tag].value
-        if a[tag].VR == "SQ":
-            if len(va) != len(vb):
-                diffs.append(f"{path}{tag} has {len(va)} vs {len(vb)} items")
-            for ia, ib in zip(va, vb, strict=False):
-                diffs += same_dataset(ia, ib, f"{path}{tag}>")
-        elif isinstance(va, bytes) or isinstance(vb, bytes):
-            if bytes(va or b"").rstrip(b"\x00 ") != bytes(vb or b"").rstrip(b"\x00 "):
-                diffs.append(f"{path}{tag} bytes differ")
-        elif str(va).rstrip("\x00 ") != str(vb).rstrip("\x00 "):
-            diffs.append(f"{path}{tag} {va!r} != {vb!r}")
-    return diffs
 
 
 def wait_listening(port: int, timeout: float = 10) -> None:

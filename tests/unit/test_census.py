@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import matplotlib
 import pandas as pd
 import pydicom
@@ -13,12 +11,10 @@ from pydicom.uid import ImplicitVRLittleEndian
 
 import medlab.dicom
 from medlab.data import build
+from medlab.dicom import archive
 from medlab.errors import MedlabError
 
 matplotlib.use("Agg")
-census_module = sys.modules.get("medlab.dicom.census") or __import__("importlib").import_module(
-    "medlab.dicom.census"
-)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +35,7 @@ def built(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def messy(built, tmp_path_factory):
-    return census_module.messy_archive(tmp_path_factory.mktemp("messy"), source=built)
+    return medlab.dicom.messy_archive(tmp_path_factory.mktemp("messy"), source=built)
 
 
 def test_one_row_per_instance_with_values_decoded_like_pydicom(built):
@@ -123,5 +119,5 @@ def test_plots_and_timeline(built):
     assert len(fig.axes) == 3 and fig.get_size_inches()[0] <= 8
     bars = fig.axes[0].patches
     assert sorted(round(b.get_height()) for b in bars) == [1, 8, 23]
-    times = census_module.timeline(df)
+    times = archive.timeline(df)
     assert times.notna().all() and times.min().strftime("%Y%m%d") == "20260210"

@@ -24,7 +24,7 @@ from medlab.dicom.compression import compare_twins
 from medlab.dicom.display import apply_window, modality_values
 from medlab.dicom.gsps import apply_presentation_state, create_gsps
 from medlab.errors import MedlabError
-from medlab.widgets.gsps_toggle import gsps_toggle
+from medlab.widgets.presentation import gsps_toggle
 
 BOX = [(280.0, 200.0), (340.0, 200.0), (340.0, 260.0), (280.0, 260.0), (280.0, 200.0)]
 

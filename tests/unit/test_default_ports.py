@@ -18,6 +18,8 @@ import pytest
 def held(port: int):
     """Hold ``port`` on 127.0.0.1 (or find it already held by someone else)."""
     sock = socket.socket()
+    # A TIME-WAIT left on the port by an earlier test must not stop us holding it.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", port))
         sock.listen()

@@ -620,14 +620,43 @@ def test_peer_check_refuses_with_403(tmp_path):
     store = Store(tmp_path)
     seen = []
 
-    def check(peer, local):
-        seen.append((peer, local))
+    def check(sock):
+        seen.append(sock.getpeername())
         return False
 
     with DicomWebServer(store, peer_check=check) as server:
         rsp = requests.get(f"{server.url}/studies")
-    assert rsp.status_code == 403 and "owner" in rsp.text
-    assert seen and seen[0][0][0] == "127.0.0.1"
+        again = requests.get(f"{server.url}/series")
+    assert rsp.status_code == 403 and "owner" in rsp.text and again.status_code == 403
+    assert seen and seen[0][0] == "127.0.0.1"
+
+
+def test_peer_check_is_asked_once_per_connection_and_guards_extra_routes(tmp_path):
+    import tornado.web
+
+    from medlab.net.dicomweb import DicomWebServer
+
+    class Hello(tornado.web.RequestHandler):
+        def get(self):
+            self.write("hello")
+
+    store = Store(tmp_path)
+    seen = []
+    allowed = {"yes": True}
+
+    def check(sock):
+        seen.append(sock.getpeername())
+        return allowed["yes"]
+
+    routes = [(r"/hello", Hello)]
+    with DicomWebServer(store, peer_check=check, extra_routes=routes) as server:
+        base = server.url.rsplit("/dicom-web", 1)[0]
+        with requests.Session() as session:  # one keep-alive connection
+            assert session.get(f"{base}/hello").text == "hello"
+            assert session.get(f"{server.url}/studies").status_code == 204
+        assert len(seen) == 1
+        allowed["yes"] = False
+        assert requests.get(f"{base}/hello").status_code == 403
 
 
 def test_port_in_use_is_a_medlab_error(tmp_path):

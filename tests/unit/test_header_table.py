@@ -15,24 +15,13 @@ from pathlib import Path
 import pydicom
 import pydicom.data
 import pytest
+import support
 from pydicom.dataelem import RawDataElement
 
 import medlab.data
 import medlab.dicom
+import medlab.widgets
 from medlab.errors import MedlabError
-
-
-def sample_files() -> list[Path]:
-    base = Path(pydicom.data.__file__).parent
-    found = list((base / "test_files").rglob("*.dcm"))
-    try:
-        import data_store  # pydicom-data's package
-
-        found += list((Path(data_store.__file__).parent / "data").glob("*.dcm"))
-    except ImportError:
-        pass
-    return sorted(found, key=lambda p: (p.name, str(p)))
-
 
 NO_META = {
     "OT-PAL-8-face.dcm",
@@ -81,7 +70,7 @@ def _raw_lengths(path: Path, force: bool) -> dict[int, int]:
     }
 
 
-@pytest.mark.parametrize("path", sample_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", support.sample_files(), ids=lambda p: p.name)
 def test_every_sample_table_agrees_with_pydicom(path):
     force = path.name in NO_META
     if path.name in TRUNCATED or path.name in GARBAGE_FORCED:
@@ -253,7 +242,7 @@ def test_private_blocks_of_the_siemens_sample():
 
 
 def test_tag_browser_widget_filters_on_traits():
-    browser = medlab.dicom.header_table(medlab.data.get_path("ct")).browse()
+    browser = medlab.widgets.TagBrowser(medlab.dicom.header_table(medlab.data.get_path("ct")))
     assert repr(browser) == "TagBrowser(CT_small.dcm, 270 elements)"
     assert "CT_small.dcm: 270 elements" in browser.pane.value
     browser.search.value = "date"

@@ -10,35 +10,18 @@ from __future__ import annotations
 
 import doctest
 import struct
-import subprocess
-import sys
-from pathlib import Path
 
-import pydicom
-import pydicom.data
 import pytest
+import support
 
 import medlab.data
 import medlab.dicom
+import medlab.widgets
 from medlab.dicom._read import scan
-from medlab.dicom.hexview import HexView, describe_value
+from medlab.dicom.hexdump import HexView, describe_value
 from medlab.errors import MedlabError
 
-
-def sample_files() -> list[Path]:
-    """Every .dcm file of pydicom's test files and of pydicom-data (a plain glob: fast, offline)."""
-    base = Path(pydicom.data.__file__).parent
-    found = list((base / "test_files").rglob("*.dcm"))
-    try:
-        import data_store  # pydicom-data's package
-
-        found += list((Path(data_store.__file__).parent / "data").glob("*.dcm"))
-    except ImportError:
-        pass
-    return sorted(found, key=lambda p: (p.name, str(p)))
-
-
-SAMPLES = sample_files()
+SAMPLES = support.sample_files()
 #: No preamble / 'DICM' (bare data sets): refused without force=True.
 NO_META = {
     "OT-PAL-8-face.dcm",
@@ -200,7 +183,7 @@ def test_implicit_file_has_no_vr_bytes():
 
 
 def test_explorer_widget_shows_the_chosen_element():
-    explorer = medlab.dicom.hexview(medlab.data.get_path("mr")).explore()
+    explorer = medlab.widgets.Hexplorer(medlab.dicom.hexview(medlab.data.get_path("mr")))
     assert repr(explorer).startswith("Hexplorer(MR_small.dcm, ")
     explorer.select("PatientName")
     assert "Showing (0010,0010) PatientName" in explorer.pane.value
@@ -213,29 +196,6 @@ def test_explorer_widget_shows_the_chosen_element():
     )
 
 
-def test_hexview_is_the_function_whatever_was_imported_first():
-    code = (
-        "import medlab.dicom.hexview, medlab.dicom.hierarchy\n"
-        "from medlab.dicom.hexview import HexView\n"
-        "import medlab.dicom as d\n"
-        "assert callable(d.hexview) and d.hexview.__name__ == 'hexview', d.hexview\n"
-        "assert d.hierarchy.__name__ == 'hierarchy'\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-    light = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import medlab.dicom, medlab.widgets, sys; "
-            "print('pydicom' in sys.modules, 'ipywidgets' in sys.modules)",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    assert light.stdout.split() == ["False", "False"]
-
-
 def test_scan_reports_offsets_and_encoding():
     layout = scan(medlab.data.get_path("mr").read_bytes(), name="mr")
     assert layout.preamble and layout.meta_start == 132 and not layout.implicit and layout.little
@@ -244,8 +204,7 @@ def test_scan_reports_offsets_and_encoding():
 
 
 def test_module_doctest():
-    import medlab.dicom.hexview as _  # noqa: F401
+    from medlab.dicom import hexdump
 
-    module = sys.modules["medlab.dicom.hexview"]
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(hexdump, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted and not result.failed

@@ -10,22 +10,12 @@ from pathlib import Path
 import pydicom
 import pydicom.data
 import pytest
+import support
 
+import medlab.data
 import medlab.dicom
-from medlab.dicom.hierarchy import course_uid, uid_info
+from medlab.dicom.uids import course_uid, uid_info
 from medlab.errors import MedlabError
-
-
-def sample_files() -> list[Path]:
-    base = Path(pydicom.data.__file__).parent
-    found = list((base / "test_files").rglob("*.dcm"))
-    try:
-        import data_store  # pydicom-data's package
-
-        found += list((Path(data_store.__file__).parent / "data").glob("*.dcm"))
-    except ImportError:
-        pass
-    return sorted(found, key=lambda p: (p.name, str(p)))
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +67,7 @@ def test_demo_study_is_deterministic(tmp_path, broken):
 
 
 def test_every_sample_file_at_once():
-    files = sample_files()
+    files = support.sample_files()
     h = medlab.dicom.hierarchy(files)
     assert repr(h) and h._repr_html_()
     readable = []
@@ -103,12 +93,10 @@ def test_every_sample_file_at_once():
 @pytest.mark.parametrize("name", ["ct_phantom", "mr_phantom", "cr_mono1", "deid_private"])
 def test_built_studies_agree_with_pydicom(name):
     """The course's built studies (``medlab data build``) form a clean tree that matches the files."""
-    import medlab.data
-
     try:
         folder = medlab.data.study(name)
     except MedlabError:
-        pytest.skip(f"{name} is not built (run `make data`)")
+        support.require(False, f"{name} is not built (run `make data`)")  # fails under CI=true
     h = medlab.dicom.hierarchy(folder)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     datasets = [pydicom.dcmread(p, stop_before_pixels=True) for p in files]
@@ -119,6 +107,19 @@ def test_built_studies_agree_with_pydicom(name):
         "series": len({d.SeriesInstanceUID for d in datasets}),
         "instances": len(datasets),
     }
+
+
+def test_unbuilt_data_fails_under_ci_instead_of_skipping(monkeypatch):
+    def not_built(name):
+        raise MedlabError("not built", where=name)
+
+    monkeypatch.setattr(medlab.data, "study", not_built)
+    monkeypatch.setattr(support, "IN_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        test_built_studies_agree_with_pydicom("ct_phantom")
+    monkeypatch.setattr(support, "IN_CI", False)
+    with pytest.raises(pytest.skip.Exception):
+        test_built_studies_agree_with_pydicom("ct_phantom")
 
 
 def test_a_non_dicom_file_in_the_folder_is_skipped(clean, tmp_path):
@@ -184,9 +185,8 @@ def test_course_uid_is_deterministic_valid_and_distinct():
 
 def test_module_doctests():
     import doctest
-    import sys
 
-    import medlab.dicom.hierarchy  # noqa: F401
+    from medlab.dicom import uids
 
-    result = doctest.testmod(sys.modules["medlab.dicom.hierarchy"])
+    result = doctest.testmod(uids)
     assert result.attempted and not result.failed

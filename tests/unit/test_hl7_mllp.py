@@ -7,6 +7,8 @@ import threading
 import time
 
 import pytest
+import support
+from support import wait_for
 
 import medlab.hl7 as hl7
 from medlab.errors import MedlabError
@@ -37,15 +39,6 @@ def read_frame(sock, timeout=10.0):
 def msa(ack_text):
     seg = next(s for s in ack_text.split("\r") if s.startswith("MSA"))
     return seg.split("|")
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_frame_bytes_are_the_mllp_envelope():
@@ -187,9 +180,7 @@ def test_default_store_is_under_medlab_home(medlab_home):
 
 
 def test_send_errors_are_plain(tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = support.free_port()
     with pytest.raises(MedlabError, match="Nobody is listening"):
         hl7.send("127.0.0.1", port, samples.ADT_A06)
     with (

@@ -3,12 +3,9 @@ in the bundled PACS, which a modality finds with a real Modality Worklist C-FIND
 
 from __future__ import annotations
 
-import pytest
-
 import medlab.hl7 as hl7
+import medlab.net as net
 from medlab.hl7 import orders, samples
-
-net = pytest.importorskip("medlab.net")
 
 
 def worklist_find(port, aet, station, **top):

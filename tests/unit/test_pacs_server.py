@@ -27,6 +27,7 @@ from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelMove,
     Verification,
 )
+from support import same_dataset, wait_for
 
 from medlab.net import PACS, PACSConfig
 from medlab.net import events as ev
@@ -35,29 +36,6 @@ from medlab.net.samples import make_instance, shipped_sample_files
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 N_PATIENTS, N_SERIES, N_IMAGES = 3, 2, 4
-
-
-def same_dataset(a: Dataset, b: Dataset) -> list[str]:
-    """Differences element by element, ignoring group lengths and trailing padding."""
-    diffs = []
-    ignore = {0xFFFCFFFC}  # Data Set Trailing Padding: DCMTK drops it when sending
-    tags = {t for t in (*a.keys(), *b.keys()) if t.element != 0 and t not in ignore}
-    for tag in sorted(tags):
-        if tag not in a or tag not in b:
-            diffs.append(f"{tag} only in one")
-            continue
-        va, vb = a[tag].value, b[tag].value
-        if a[tag].VR == "SQ":
-            for ia, ib in zip(va, vb, strict=False):
-                diffs += same_dataset(ia, ib)
-            if len(va) != len(vb):
-                diffs.append(f"{tag} sequence length")
-        elif isinstance(va, bytes) and isinstance(vb, bytes):
-            if va.rstrip(b"\x00 ") != vb.rstrip(b"\x00 "):
-                diffs.append(f"{tag} bytes differ")
-        elif str(va).rstrip("\x00 ") != str(vb).rstrip("\x00 "):
-            diffs.append(f"{tag} {va!r} != {vb!r}")
-    return diffs
 
 
 def client(*contexts, aet="TESTSCU") -> AE:
@@ -92,15 +70,6 @@ def associate(pacs, *contexts, **kw):
     ae = client(*contexts, aet=kw.pop("aet", "TESTSCU"))
     assoc = ae.associate("127.0.0.1", pacs.port, ae_title=kw.pop("called", pacs.aet), **kw)
     return ae, assoc
-
-
-def wait_for(predicate, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 # ---------------------------------------------------------------- basics

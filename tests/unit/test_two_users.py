@@ -8,6 +8,11 @@ B's clients as B, and checks:
 
 * B's MLLP send to A's HL7 listener fails (the connection is closed, A logs why,
   nothing is stored), while A's own send is acknowledged AA;
+* B's C-ECHO, C-FIND and C-GET to A's PACS (DCMTK's echoscu, findscu, getscu
+  run as B, and pynetdicom as B) get A-ASSOCIATE-RJ (rejected-permanent,
+  service-user, calling-AE-title-not-recognized) and A's log says why, while
+  A's own tools, with no extra option, and pynetdicom as A get their answers;
+  B cannot read A's archive index;
 * B cannot list A's medlab home nor read any file in it, while A can; A's home
   directory itself is left traversable (0755) on purpose, so only medlab's own
   modes (0700/0600, :mod:`medlab.paths`) protect A's files.
@@ -313,3 +318,166 @@ def test_b_cannot_send_to_a_listener_nor_read_a_files(two_users, tmp_path, monke
         assert user_a.run(["/bin/cat", str(path)]).returncode == 0, path
         read = user_b.run(["/bin/cat", str(path)])
         assert read.returncode != 0 and "Permission denied" in read.stderr, path
+
+
+# ---------------------------------------------------------------- the PACS
+def _pacs_with_a_study():
+    """A's PACS (bundled defaults, a free port) holding one CT, logging to ~/pacs.log."""
+    from medlab.net import PACS
+    from medlab.net.samples import make_instance
+
+    handler = logging.FileHandler(Path.home() / "pacs.log")
+    logging.getLogger("medlab.net").addHandler(handler)
+    pacs = PACS(port=0).start()
+    path = Path.home() / "ct.dcm"
+    make_instance(1, 1, 1, 1).save_as(path, enforce_file_format=True)
+    pacs.store_received(path, calling_aet="A")
+    return pacs
+
+
+def _pynetdicom_as_peer(port: int) -> dict[str, Any]:
+    """C-ECHO, C-FIND and C-GET with pynetdicom: what came back, as plain values."""
+    from pydicom import Dataset
+    from pynetdicom import AE, build_role
+    from pynetdicom.sop_class import (
+        CTImageStorage,
+        StudyRootQueryRetrieveInformationModelFind,
+        StudyRootQueryRetrieveInformationModelGet,
+        Verification,
+    )
+
+    ae = AE(ae_title="PYNETDICOM")
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 20
+    for cx in (Verification, StudyRootQueryRetrieveInformationModelFind):
+        ae.add_requested_context(cx)
+    ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)
+    ae.add_requested_context(CTImageStorage)
+    received = []
+    from pynetdicom import evt
+
+    def on_store(event):
+        received.append(event.request.AffectedSOPInstanceUID)
+        return 0x0000
+
+    assoc = ae.associate(
+        "127.0.0.1",
+        port,
+        ae_title="MEDLAB",
+        ext_neg=[build_role(CTImageStorage, scp_role=True)],
+        evt_handlers=[(evt.EVT_C_STORE, on_store)],
+    )
+    if not assoc.is_established:
+        rj = assoc.acceptor.primitive
+        return {
+            "rejected": assoc.is_rejected,
+            "rj": (rj.result, rj.result_source, rj.diagnostic) if rj is not None else None,
+        }
+    echo = assoc.send_c_echo().Status
+    query = Dataset()
+    query.QueryRetrieveLevel = "STUDY"
+    query.StudyInstanceUID = ""
+    found = [
+        str(ident.StudyInstanceUID)
+        for status, ident in assoc.send_c_find(query, StudyRootQueryRetrieveInformationModelFind)
+        if status and status.Status in (0xFF00, 0xFF01) and ident is not None
+    ]
+    get = Dataset()
+    get.QueryRetrieveLevel = "STUDY"
+    get.StudyInstanceUID = found[0] if found else "1.2.3"
+    statuses = [
+        s.Status for s, _ in assoc.send_c_get(get, StudyRootQueryRetrieveInformationModelGet)
+    ]
+    assoc.release()
+    return {
+        "rejected": False,
+        "echo": echo,
+        "found": found,
+        "get": statuses[-1],
+        "received": received,
+    }
+
+
+def _warm_up_pacs(tmp_path: Path, monkeypatch) -> None:
+    """Run A's and B's PACS code once as root (imports), see _warm_up."""
+    monkeypatch.setenv("MEDLAB_HOME", str(tmp_path / "warm-pacs"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    pacs = _pacs_with_a_study()
+    try:
+        outcome = _pynetdicom_as_peer(pacs.port)
+        assert outcome["echo"] == 0 and outcome["received"], outcome
+    finally:
+        pacs.stop()
+        for handler in logging.getLogger("medlab.net").handlers[:]:
+            logging.getLogger("medlab.net").removeHandler(handler)
+            handler.close()
+
+
+def _dcmtk(user: UnixUser, tool: str, port: int, *args: str) -> subprocess.CompletedProcess:
+    return user.run([f"/usr/bin/{tool}", "-aec", "MEDLAB", *args, "127.0.0.1", str(port)])
+
+
+def test_b_cannot_echo_find_or_get_from_a_pacs(two_users, tmp_path, monkeypatch):
+    """B's DCMTK tools and pynetdicom get A-ASSOCIATE-RJ from A's PACS; A's own pass."""
+    from medlab.net.samples import make_instance
+
+    for tool in ("echoscu", "findscu", "getscu"):
+        support.dcmtk(tool)
+    user_a, user_b = two_users
+    _warm_up_pacs(tmp_path, monkeypatch)
+    port = user_a.serve(_pacs_with_a_study)
+    study = str(make_instance(1, 1, 1, 1).StudyInstanceUID)
+    for user in (user_a, user_b):
+        user.run(["/bin/mkdir", "-p", str(user.home / "got"), str(user.home / "found")])
+
+    def find(user):
+        return _dcmtk(
+            user, "findscu", port, "-S", "-k", "QueryRetrieveLevel=STUDY",
+            "-k", "StudyInstanceUID", "-X", "-od", str(user.home / "found"),
+        )  # fmt: skip
+
+    def get(user):
+        return _dcmtk(
+            user, "getscu", port, "-S", "-k", "QueryRetrieveLevel=STUDY",
+            "-k", f"StudyInstanceUID={study}", "-od", str(user.home / "got"),
+        )  # fmt: skip
+
+    # A's own tools, with no extra option, work
+    assert _dcmtk(user_a, "echoscu", port).returncode == 0
+    assert find(user_a).returncode == 0
+    assert list((user_a.home / "found").glob("rsp*.dcm")), "A's findscu got no answer"
+    assert get(user_a).returncode == 0
+    assert len(list((user_a.home / "got").iterdir())) == 1, "A's getscu got no image"
+    mine = user_a.call(_pynetdicom_as_peer, port)
+    assert mine.ok, mine
+    assert mine.value["echo"] == 0 and mine.value["found"] == [study], mine.value
+    assert mine.value["get"] == 0 and len(mine.value["received"]) == 1, mine.value
+
+    # B's: every association is rejected, and nothing of A's comes back
+    for tool, result in (
+        ("echoscu", _dcmtk(user_b, "echoscu", port)),
+        ("findscu", find(user_b)),
+        ("getscu", get(user_b)),
+    ):
+        said = result.stdout + result.stderr
+        assert result.returncode != 0, said
+        assert "Association Rejected" in said, said
+        if tool != "getscu":  # getscu does not print the reason
+            assert "Rejected Permanent, Source: Service User" in said, said
+            assert "Reason: Calling AE Title Not Recognized" in said, said
+    assert not list((user_b.home / "found").iterdir())
+    assert not list((user_b.home / "got").iterdir())
+    theirs = user_b.call(_pynetdicom_as_peer, port)
+    assert theirs.ok, theirs
+    assert theirs.value == {"rejected": True, "rj": (1, 1, 3)}
+
+    # A's log says who was refused and why
+    log = (user_a.home / "pacs.log").read_text()
+    assert f"belongs to another user ({user_b.name}, uid {user_b.uid})" in log
+    assert log.count("refused") == 4  # B's echoscu, findscu, getscu, pynetdicom; none of A's
+
+    # B cannot read A's archive either
+    index = user_a.medlab_home / "pacs" / "index.sqlite"
+    assert index.is_file()
+    assert user_a.run(["/bin/cat", str(index)]).returncode == 0
+    denied = user_b.run(["/bin/cat", str(index)])
+    assert denied.returncode != 0 and "Permission denied" in denied.stderr

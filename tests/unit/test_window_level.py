@@ -14,8 +14,8 @@ from PIL import Image
 
 import medlab.data
 from medlab.dicom.display import PRESETS
-from medlab.widgets.frames import frames
-from medlab.widgets.window_level import linear_limits, window_level
+from medlab.widgets.cine import frames
+from medlab.widgets.windowing import linear_limits, window_level
 
 
 @pytest.fixture(scope="module")

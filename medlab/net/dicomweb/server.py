@@ -29,6 +29,7 @@ import logging
 import re
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -42,9 +43,11 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger("medlab.net.dicomweb")
 
-#: A function ``(peer_address, local_address) -> bool`` deciding whether a TCP
-#: peer may use the service (e.g. "the same user owns that loopback socket").
-PeerCheck = Callable[[Any, Any], bool]
+#: A function ``(connected socket) -> verdict`` deciding whether a TCP peer may use
+#: the service, e.g. :func:`medlab.peers.check_peer` ("the same user owns that
+#: loopback socket"). The verdict is truthy when allowed; its ``reason``, if any,
+#: goes to the log. Asked once per connection.
+PeerCheck = Callable[[Any], Any]
 
 _EXPECTED = {
     qido.BadQuery: 400,
@@ -72,12 +75,33 @@ class Context:
         put: Callable[..., StoredInstance],
         on_stored: Callable[[StoredInstance], None] | None,
         peer_check: PeerCheck | None,
+        on_stow: Callable[[stow.Report], None] | None = None,
     ) -> None:
         self.store = store
         self.base_path = base_path
         self.put = put
         self.on_stored = on_stored
         self.peer_check = peer_check
+        self.on_stow = on_stow
+        # The peer check's verdict per connection (a keep-alive connection is checked once).
+        self.verdicts: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+    def peer_allowed(self, stream: Any) -> bool:
+        """Whether the peer of a connection (a tornado IOStream) may be served."""
+        if self.peer_check is None:
+            return True
+        known = self.verdicts.get(stream)
+        if known is not None:
+            return known
+        try:
+            verdict = self.peer_check(stream.socket)
+        except OSError:
+            verdict = False
+        allowed = bool(verdict)
+        if not allowed:
+            LOG.warning("DICOMweb: %s", getattr(verdict, "reason", "peer refused"))
+        self.verdicts[stream] = allowed
+        return allowed
 
 
 def _handler_base() -> type:
@@ -92,16 +116,9 @@ def _handler_base() -> type:
         def prepare(self) -> None:
             # Hook point for the owner-only rule: the PACS passes a peer_check
             # (e.g. same_user_peer on loopback) and a refused peer gets 403.
-            check = self.ctx.peer_check
-            if check is not None:
-                stream = self.request.connection.stream  # type: ignore[union-attr]
-                sock = stream.socket
-                try:
-                    allowed = check(sock.getpeername(), sock.getsockname())
-                except OSError:
-                    allowed = False
-                if not allowed:
-                    raise _Fail(403, "This PACS serves only the programs of its owner")
+            stream = self.request.connection.stream  # type: ignore[union-attr]
+            if not self.ctx.peer_allowed(stream):
+                raise _Fail(403, "This PACS serves only the programs of its owner")
 
         @property
         def base_url(self) -> str:
@@ -161,14 +178,28 @@ def _handler_base() -> type:
                 "Content-Type", media.multipart_content_type(part_type, boundary, transfer_syntax)
             )
             delimiter = f"--{boundary}\r\n".encode()
-            for content_type, location, chunks in parts:
-                self.write(delimiter + media.part_header(content_type, location))
-                for chunk in chunks:
-                    self.write(chunk)
-                    await self.flush()
-                self.write(b"\r\n")
-            self.write(f"--{boundary}--\r\n".encode())
-            await self.finish()
+            from tornado.iostream import StreamClosedError
+
+            try:
+                for content_type, location, chunks in parts:
+                    self.write(delimiter + media.part_header(content_type, location))
+                    try:
+                        for chunk in chunks:
+                            self.write(chunk)
+                            await self.flush()
+                    finally:
+                        close = getattr(chunks, "close", None)
+                        if close is not None:
+                            close()  # the file of a part the client no longer wants
+                    self.write(b"\r\n")
+                self.write(f"--{boundary}--\r\n".encode())
+                await self.finish()
+            except StreamClosedError:
+                # The client went away (a viewer cancels what it no longer shows): normal,
+                # nothing to answer and nothing to report beyond a debug line.
+                LOG.debug(
+                    "%s %s: client closed the connection", self.request.method, self.request.uri
+                )
 
         def accept(self) -> list[media.MediaRange]:
             return media.parse_accept(self.arg("accept") or self.request.headers.get("Accept"))
@@ -196,8 +227,12 @@ def _handler_base() -> type:
     return Handler
 
 
-def make_app(ctx: Context) -> tornado.web.Application:
-    """The tornado Application serving DICOMweb under ``ctx.base_path``."""
+def make_app(ctx: Context, extra_routes: Iterable[Any] = ()) -> tornado.web.Application:
+    """The tornado Application serving DICOMweb under ``ctx.base_path``.
+
+    ``extra_routes`` (tornado rules, e.g. :func:`medlab.net.dicomweb.viewer.viewer_routes`)
+    are served by the same application, checked first, behind the same peer check.
+    """
     import tornado.web
 
     Handler = _handler_base()
@@ -361,12 +396,42 @@ def make_app(ctx: Context) -> tornado.web.Application:
         (rf"{inst}/bulkdata/([0-9A-Fa-f]{{8}})", BulkData),
         (rf"{base}/.*", NotFoundHandler),
     ]
+    extra = [(rule[0], _guarded(rule[1], ctx), *rule[2:]) for rule in extra_routes]
     return tornado.web.Application(
-        [(path, handler, {"ctx": ctx}) for path, handler in routes],
+        extra + [(path, handler, {"ctx": ctx}) for path, handler in routes],
         default_handler_class=NotFoundHandler,
         default_handler_args={"ctx": ctx},
         compress_response=False,
+        log_function=_access_log,
     )
+
+
+def _access_log(handler: Any) -> None:
+    """One DEBUG line per request on ``medlab.net.dicomweb`` (tornado's own access log
+    writes 4xx answers as warnings, which a notebook shows as red stderr)."""
+    request = handler.request
+    LOG.debug(
+        "%d %s %s (%s) %.1f ms",
+        handler.get_status(),
+        request.method,
+        request.uri,
+        request.remote_ip,
+        1000 * request.request_time(),
+    )
+
+
+def _guarded(handler: type, ctx: Context) -> type:
+    """``handler`` behind the peer check: a refused peer gets 403 before it runs."""
+    import tornado.web
+
+    class Guarded(handler):  # type: ignore[valid-type,misc]
+        def prepare(self) -> Any:
+            if not ctx.peer_allowed(self.request.connection.stream):
+                raise tornado.web.HTTPError(403, reason="This PACS serves only its owner")
+            return super().prepare()
+
+    Guarded.__name__ = Guarded.__qualname__ = f"Guarded{handler.__name__}"
+    return Guarded
 
 
 _HOST_RE = re.compile(r"([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?")
@@ -380,8 +445,20 @@ async def store_request(handler: Any, study: str | None) -> None:
     body = handler.request.body
     peer = handler.request.remote_ip or ""
 
+    def report(status: int, outcomes: list[stow.Outcome], problem: str = "") -> None:
+        if ctx.on_stow is None:
+            return
+        try:
+            ctx.on_stow(stow.Report(peer, handler.request.path, status, outcomes, problem))
+        except Exception:  # noqa: BLE001 - a listener never fails the store
+            LOG.exception("on_stow listener failed")
+
     def work() -> tuple[int, dict[str, Any]]:
-        parts = stow.split_parts(content_type, body)
+        try:
+            parts = stow.split_parts(content_type, body)
+        except (stow.UnsupportedMedia, stow.BadBody) as err:
+            report(_EXPECTED[type(err)], [], str(err))
+            raise
         outcomes = []
         for part_type, data in parts:
             outcome = stow.store_part(part_type, data, ctx.put, study, source=f"WEB {peer}"[:16])
@@ -392,7 +469,9 @@ async def store_request(handler: Any, study: str | None) -> None:
                     LOG.exception("on_stored listener failed")
             outcomes.append(outcome)
         study_url = f"{handler.base_url}/studies/{study}" if study else None
-        return stow.response(outcomes, handler.base_url, study_url)
+        status, answer = stow.response(outcomes, handler.base_url, study_url)
+        report(status, outcomes)
+        return status, answer
 
     status, body_json = await handler.off(work)
     handler.send_json(body_json, status)
@@ -466,8 +545,15 @@ class DicomWebServer:
         ``store.put``; the PACS passes its C-STORE storing path so both share one archive.
     on_stored:
         Called with each :class:`StoredInstance` STOW-RS stored (events, logs).
+    on_stow:
+        Called once per STOW-RS request with a :class:`~medlab.net.dicomweb.stow.Report`
+        (who, the HTTP status, each part's outcome): the PACS's event log.
     peer_check:
-        ``(peer_address, local_address) -> bool``; a peer refused gets HTTP 403.
+        ``(socket) -> verdict`` (e.g. :func:`medlab.peers.check_peer`), asked once per
+        connection; a peer refused gets HTTP 403, on the viewer's routes too.
+    extra_routes:
+        More tornado routes served by the same application (the OHIF viewer,
+        :func:`medlab.net.dicomweb.viewer.viewer_routes`), behind the same peer check.
     max_body_size:
         Largest STOW-RS request accepted (bytes); a larger one is refused.
     """
@@ -483,13 +569,16 @@ class DicomWebServer:
         peer_check: PeerCheck | None = None,
         base_path: str = "/dicom-web",
         max_body_size: int = 512 * 1024 * 1024,
+        on_stow: Callable[[stow.Report], None] | None = None,
+        extra_routes: Iterable[Any] = (),
     ) -> None:
         self.store = store
         self.host = host
         self.port = port
         self.base_path = "/" + base_path.strip("/")
         self.max_body_size = max_body_size
-        self._ctx = Context(store, self.base_path, put or store.put, on_stored, peer_check)
+        self._ctx = Context(store, self.base_path, put or store.put, on_stored, peer_check, on_stow)
+        self._extra_routes = list(extra_routes)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -534,7 +623,9 @@ class DicomWebServer:
         server = None
         try:
             server = HTTPServer(
-                make_app(self._ctx), max_body_size=self.max_body_size, xheaders=False
+                make_app(self._ctx, self._extra_routes),
+                max_body_size=self.max_body_size,
+                xheaders=False,
             )
             server.add_sockets(sockets)
         except Exception as err:  # noqa: BLE001 - reported by start()

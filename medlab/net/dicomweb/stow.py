@@ -61,6 +61,17 @@ class Outcome:
     stored: StoredInstance | None = None
 
 
+@dataclass
+class Report:
+    """One STOW-RS request as the archive saw it: who, where, the HTTP status, each part."""
+
+    peer: str
+    path: str
+    status: int
+    outcomes: list[Outcome]
+    problem: str = ""  # why the body as a whole was refused (415, 400), else empty
+
+
 def split_parts(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
     """The ``(media type, bytes)`` of each part of a multipart/related body."""
     mime, params = parse_media_type(content_type or "")

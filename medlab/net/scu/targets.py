@@ -33,6 +33,20 @@ class RemotePACS:
     def is_running(self) -> bool:
         return True
 
+    #: A configured remote PACS is reached over DICOM only: its web side, if any, is not ours.
+    dicomweb_url = None
+    viewer_url = None
+    web_port = None
+
+    def viewer(self, *args: Any, **kwargs: Any) -> Any:
+        from medlab.errors import MedlabError
+
+        raise MedlabError(
+            "The viewer is served by the bundled PACS, not by the configured remote one",
+            where=f"{self.host}:{self.port}",
+            fix="Unset MEDLAB_PACS (or the [pacs] settings) to use the bundled PACS in lesson 16.",
+        )
+
     def __repr__(self) -> str:
         return f"<remote PACS {self.aet} at {self.host}:{self.port}>"
 
@@ -41,8 +55,10 @@ def start_pacs(**kwargs: Any) -> Any:
     """Start the lesson's PACS: the bundled one (free port) or the configured remote one.
 
     With nothing configured (:func:`medlab.settings.pacs`), returns a running
-    :class:`medlab.net.PACS` (``kwargs`` go to it, e.g. ``peers=``); call its
-    ``stop()`` at the end of the lesson. With ``MEDLAB_PACS`` or a config file,
+    :class:`medlab.net.PACS` (``kwargs`` go to it, e.g. ``peers=``), serving
+    DICOMweb and the viewer on a free second port (``pacs.dicomweb_url``,
+    ``pacs.viewer()``; ``web_port=-1`` turns that off); call its ``stop()`` at
+    the end of the lesson. With ``MEDLAB_PACS`` or a config file,
     returns a :class:`RemotePACS` describing that server.
     """
     from medlab import paths, settings
@@ -62,11 +78,13 @@ def start_receiver(aet: str = "RECEIVER", **kwargs: Any) -> Any:
     """Start a second, small medlab PACS as a C-MOVE destination (always local).
 
     It has its own fresh storage folder and records its own events, so a
-    lesson can show what arrived. Stop it with ``stop()``.
+    lesson can show what arrived; no web side (a DICOM destination only).
+    Stop it with ``stop()``.
     """
     from medlab import paths
     from medlab.net.server import PACS
 
+    kwargs.setdefault("web_port", -1)
     if "root" not in kwargs:
         kwargs["root"] = paths.new_folder(f"{aet.lower()}-")
     return PACS(aet=aet, port=kwargs.pop("port", 0), **kwargs).start()

@@ -14,6 +14,8 @@ handlers live in a room of their own, mixed into :class:`PACS`:
 * Modality Performed Procedure Step — N-CREATE / N-SET (PS3.4 Annex F): :mod:`.mpps`
 * Storage Commitment Push Model — N-ACTION, answered by N-EVENT-REPORT
   (PS3.4 Annex J): :mod:`.commitment`
+* DICOMweb (QIDO-RS, WADO-RS, STOW-RS; PS3.18) and the OHIF viewer on a second
+  port, over the same archive: :mod:`.web`
 
 Use it from a notebook::
 
@@ -24,10 +26,18 @@ Use it from a notebook::
     print(pacs.events_text())           # what happened on the wire
 
 or from a terminal: ``medlab pacs serve``.
+
+On a shared host it serves only its own Unix user's processes: an association
+request from another user's process (or another host) is answered
+A-ASSOCIATE-RJ, and the event log says why (:meth:`PACS._on_requested`,
+:mod:`medlab.peers`; ``PACSConfig.accept_peers`` widens it for a department
+test system). Junk, floods and slow peers hold no association slot
+(:mod:`.engine`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -42,14 +52,31 @@ from medlab.net import uids
 from medlab.net.config import PACSConfig
 from medlab.net.recording import EventTranslator
 from medlab.net.server.commitment import CommitmentService
-from medlab.net.server.engine import close_quietly, shutdown_promptly, tune_association
+from medlab.net.server.engine import (
+    AssociationGate,
+    close_quietly,
+    make_server,
+    shutdown_promptly,
+    tune_association,
+)
 from medlab.net.server.find import FindService
 from medlab.net.server.mpps import MppsService
 from medlab.net.server.retrieve import RetrieveService
 from medlab.net.server.storage import StorageService, storage_transfer_syntaxes
 from medlab.net.server.verification import VerificationService
+from medlab.net.server.web import WebService
 from medlab.net.server.worklist import WorklistService
 from medlab.net.store import Store
+
+LOGGER = logging.getLogger("medlab.net")
+
+#: The A-ASSOCIATE-RJ for a peer of another user: (result, source, reason) of
+#: PS3.8 §9.3.4 = rejected-permanent, DICOM UL service-user,
+#: calling-AE-title-not-recognized. Of the reasons PS3.8 offers, it is the one
+#: that speaks of *who is calling*: the PACS does not recognise this caller as
+#: one of its own (no AE title another user sends can change that, so it is
+#: permanent). The event log adds the real reason (the peer's Unix user).
+REJECT_OTHER_USER = (0x01, 0x01, 0x03)
 
 
 class PACS(
@@ -60,6 +87,7 @@ class PACS(
     WorklistService,
     MppsService,
     CommitmentService,
+    WebService,
 ):
     """A small real PACS; a context manager that runs it on a background thread.
 
@@ -75,6 +103,8 @@ class PACS(
         Known peers ``{AE title: (host, port)}`` — the C-MOVE destinations.
     allow:
         Calling AE titles allowed in (``None`` = any).
+    web_port:
+        DICOMweb and viewer port (:mod:`.web`): ``0`` a free one, ``-1`` off.
     config:
         A full :class:`PACSConfig`; the arguments above override it when given
         a non-default value.
@@ -95,10 +125,17 @@ class PACS(
         peers: dict[str, tuple[str, int]] | None = None,
         allow: list[str] | None = None,
         config: PACSConfig | None = None,
+        web_port: int | None = None,
     ) -> None:
         if config is None:
             config = PACSConfig(
-                aet=aet, host=host, port=port, root=root, peers=dict(peers or {}), allow=allow
+                aet=aet,
+                host=host,
+                port=port,
+                root=root,
+                peers=dict(peers or {}),
+                allow=allow,
+                web_port=0 if web_port is None else web_port,
             )
         else:
             config = config.replace(
@@ -108,6 +145,7 @@ class PACS(
                 port=port if port != 0 else None,
                 peers={**config.peers, **peers} if peers else None,
                 allow=allow,
+                web_port=web_port,
             )
             config.__post_init__()
         if config.root is None:
@@ -125,6 +163,8 @@ class PACS(
         self._port = config.port
         self._service: Any = None  # medlab.services handle while running
         self._reporters: list[threading.Thread] = []  # storage commitment reports
+        self._web: Any = None  # the DICOMweb server while running (.web)
+        self._viewer_problem: MedlabError | None = None
 
     # ------------------------------------------------------------------ public
     @property
@@ -180,8 +220,10 @@ class PACS(
             # decoding + pretty-printing of every C-FIND/MOVE/GET identifier for a log.
             _config.LOG_HANDLER_LEVEL = "none"
             _config.LOG_REQUEST_IDENTIFIERS = False
-        from medlab import services
+        from medlab import services, settings
 
+        # Who may associate: resolved now, so a bad setting is an error at start.
+        self._peer_policy = self.config.accept_peers or settings.peer_policy()
         # One PACS per storage folder: lock it before the index is opened, so crash
         # recovery never runs under another running PACS (in this process or another).
         lock = services.lock_root(self.root, "pacs")
@@ -211,9 +253,10 @@ class PACS(
             (evt.EVT_N_ACTION, self._on_n_action),
             *self._notification_handlers(),
         ]
+        self._gate = AssociationGate(self.config.acse_timeout, report=self._on_gate_refusal)
         try:
-            self._server = ae.start_server(
-                (self.config.host, self.config.port), block=False, evt_handlers=handlers
+            self._server = make_server(
+                ae, (self.config.host, self.config.port), handlers, self._gate
             )
         except OSError as err:
             self.store.close()
@@ -235,17 +278,22 @@ class PACS(
             target=self._watchdog, name=f"medlab-pacs-watchdog-{self._port}", daemon=True
         )
         self._watchdog_thread.start()
+        try:
+            self._start_web()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _watchdog(self) -> None:
-        """Drop connections that never become a working association.
+        """Drop associations that never become working ones.
 
-        pynetdicom answers a garbage or malformed PDU with an A-ABORT, then waits
-        for the peer to close; a peer that keeps the connection open (or sends a
-        PDU header announcing gigabytes and nothing else) would hold one of the
-        ``max_associations`` slots for good. Anything not established within
-        ``acse_timeout`` of connecting is closed here. (Established but idle
-        associations are pynetdicom's job: ``network_timeout``.)
+        Junk and silence never get this far (the gate in :mod:`.engine` closes
+        them before any association exists). What can: a whole A-ASSOCIATE-RQ
+        that pynetdicom then fails to decode (it answers A-ABORT and waits for
+        the peer to close, up to ARTIM). Anything not established within
+        ``acse_timeout`` of connecting is closed here, as a last resort.
+        (Established but idle associations are pynetdicom's job: ``network_timeout``.)
         """
         while not self._stopping.wait(0.2):
             now = time.monotonic()
@@ -263,6 +311,7 @@ class PACS(
 
     def stop(self) -> None:
         """Stop listening, end open associations, join the workers, close the index."""
+        self._stop_web()
         server, self._server = self._server, None
         if server is not None:
             shutdown_promptly(server, (self._connect_host(), self._port))
@@ -306,6 +355,7 @@ class PACS(
             ("AE title", self.aet),
             ("Address", f"{self.host}:{self.port}"),
             ("State", state),
+            ("DICOMweb", self.dicomweb_url or "off"),
             (
                 "Peers (C-MOVE)",
                 ", ".join(f"{a} = {h}:{p}" for a, (h, p) in sorted(self.peers.items())) or "none",
@@ -368,11 +418,51 @@ class PACS(
         handlers[evt.EVT_CONN_OPEN] = self._on_conn_open
         handlers[evt.EVT_CONN_CLOSE] = self._on_conn_close
         handlers[evt.EVT_DIMSE_RECV] = self._on_dimse_recv
+        handlers[evt.EVT_REQUESTED] = self._on_requested
         return list(handlers.items())
 
     def _on_conn_open(self, event: Any) -> None:
         tune_association(event.assoc)
         self._log.on_conn_open(event)
+
+    def _on_requested(self, event: Any) -> None:
+        """A-ASSOCIATE-RQ received: refuse a peer that is not this user's own process.
+
+        pynetdicom calls this before it negotiates; an A-ASSOCIATE-RJ sent here
+        ends the association (its documented use of EVT_REQUESTED). The owner of
+        the peer's socket comes from the kernel (:func:`medlab.peers.check_peer`):
+        DCMTK's tools, pynetdicom and medlab's helpers run by the same user pass
+        with no option at all.
+        """
+        from medlab.peers import PeerVerdict, check_peer
+
+        assoc = event.assoc
+        if not assoc.is_acceptor:
+            return  # our own request (C-MOVE sub-operations, a commitment report)
+        try:
+            raw = assoc.dul.socket.socket
+            verdict = check_peer(raw, self._peer_policy)
+        except Exception as exc:  # noqa: BLE001 - fail closed: pynetdicom would swallow it and accept
+            verdict = PeerVerdict(False, "?", None, f"the peer cannot be checked ({exc})")
+        if verdict:
+            return
+        result, source, reason = REJECT_OTHER_USER
+        assoc.acse.send_reject(result, source, reason)
+        text = (
+            f"{verdict.reason}. Answered A-ASSOCIATE-RJ (rejected-permanent, service-user, "
+            "calling-AE-title-not-recognized, PS3.8 §9.3.4): on a shared host this PACS "
+            "serves only its own user's processes"
+        )
+        self._log.note(assoc, text, "REFUSED")
+        LOGGER.warning("PACS %s on port %s: %s", self.aet, self._port, verdict.reason)
+        # As pynetdicom's own rejections do: wait until the RJ is out and the peer has
+        # closed (or ARTIM expired, PS3.8 Sta13), then end the association's threads.
+        assoc.kill()
+
+    def _on_gate_refusal(self, peer: str, message: str, text: str) -> None:
+        """A connection the gate closed before any association (junk, silence)."""
+        self._log.connection_note(self.aet, peer, text, message)
+        LOGGER.info("PACS %s on port %s: from %s: %s", self.aet, self._port, peer, text)
 
     def _on_conn_close(self, event: Any) -> None:
         key = id(event.assoc)
@@ -390,5 +480,7 @@ class PACS(
         from medlab.net.conformance import conformance_statement
 
         return conformance_statement(
-            replace(self.config, port=self.port) if self.is_running else self.config
+            replace(self.config, port=self.port, web_port=self.web_port or self.config.web_port)
+            if self.is_running
+            else self.config
         )

@@ -336,12 +336,6 @@ class HexView:
             out.append((f"{'> ' * el.depth}{tag_text(el.tag)} {_keyword(el.tag, elem)}", el))
         return out
 
-    def explore(self) -> Any:
-        """An interactive explorer: pick an element, see its bytes and decoded value."""
-        from medlab.widgets.hexplorer import Hexplorer
-
-        return Hexplorer(self)
-
     # -- rendering -------------------------------------------------------
     def _widths(self) -> list[int]:
         widths = [0, 0, 0, 0]
@@ -491,7 +485,7 @@ def hexview(
     -------
     HexView
         Rich HTML in a notebook, plain text in a terminal; ``.element(key)``
-        gives one element's parts, ``.explore()`` an interactive explorer.
+        gives one element's parts; ``medlab.widgets.Hexplorer(view)`` explores it.
     """
     return HexView(
         load(src, force=force, strict=strict), only=only, limit=limit, value_bytes=value_bytes

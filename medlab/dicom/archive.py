@@ -8,7 +8,7 @@ private data behind, which studies disagree about their patient.
 :func:`census` reads the headers only (``stop_before_pixels=True``: the pixel
 data, by far the largest element, is never read) and touches only the
 attributes it reports, so pydicom decodes little more than it parsed. A
-progress bar appears for large folders.
+progress bar (:func:`medlab.progressbar.progress_bar`) appears for large folders.
 
 :func:`qa` runs the checks on the resulting DataFrame; :func:`plot_census`
 draws what a trainee wants to see first.
@@ -19,7 +19,6 @@ from __future__ import annotations
 import html
 import io
 import os
-import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from medlab.errors import MedlabError
+from medlab.progressbar import progress_bar
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,39 +94,6 @@ def _files(folder: Path) -> list[Path]:
     return out
 
 
-class _Progress:
-    """A minimal progress bar: an ipywidgets bar in a notebook, ``\\r`` text in a terminal."""
-
-    def __init__(self, total: int, label: str) -> None:
-        self.total, self.label, self.step = total, label, max(1, total // 100)
-        self.widget = None
-        try:
-            from IPython import get_ipython
-
-            if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
-                import ipywidgets as w
-                from IPython.display import display
-
-                self.widget = w.IntProgress(value=0, max=total, description=label)
-                display(self.widget)
-        except Exception:  # noqa: BLE001 - no notebook: fall back to text
-            self.widget = None
-
-    def update(self, n: int) -> None:
-        if n % self.step and n != self.total:
-            return
-        if self.widget is not None:
-            self.widget.value = n
-        else:
-            sys.stderr.write(f"\r{self.label} {n}/{self.total}")
-            if n == self.total:
-                sys.stderr.write("\n")
-
-    def close(self) -> None:
-        if self.widget is not None:
-            self.widget.close()
-
-
 def census(
     folder: str | Path | Iterable[str | Path],
     attributes: Sequence[str] = DEFAULT_ATTRIBUTES,
@@ -166,16 +133,11 @@ def census(
         paths = [Path(p) for p in folder]
         base = None
     wanted = list(attributes)
-    bar = (
-        _Progress(len(paths), "census")
-        if (progress or (progress is None and len(paths) > 2000))
-        else None
-    )
+    if progress or (progress is None and len(paths) > 2000):
+        paths = progress_bar(paths, total=len(paths), description="census")
     with warnings.catch_warnings():  # odd values in real files: the census reports, not warns
         warnings.simplefilter("ignore")
-        rows, reasons = _rows(paths, base, wanted, bar)
-    if bar:
-        bar.close()
+        rows, reasons = _rows(paths, base, wanted)
     columns = ["path", *wanted, "private_creators", "missing_type1", "has_pixels"]
     df = pd.DataFrame(rows, columns=columns)
     df.attrs["skipped"] = list(reasons)
@@ -184,7 +146,7 @@ def census(
 
 
 def _rows(
-    paths: list[Path], base: Path | None, wanted: list[str], bar: _Progress | None
+    paths: Iterable[Path], base: Path | None, wanted: list[str]
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Read each header and build its row from the *raw* elements.
 
@@ -219,7 +181,7 @@ def _rows(
     pixel_module = {tag_for_keyword(k) for k in TYPE1_COMMON[5:]}
     rows: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
-    for n, path in enumerate(paths, 1):
+    for path in paths:
         try:
             rows.append(_row(path, base, tags, required, names, pixel_module, dcmread))
         except InvalidDicomError:
@@ -230,8 +192,6 @@ def _rows(
             from medlab.dicom._read import explain
 
             skipped[str(path)] = explain(exc, action="read its header", where="", fix="").what
-        if bar:
-            bar.update(n)
     return rows, skipped
 
 
