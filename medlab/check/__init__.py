@@ -18,6 +18,7 @@ import pkgutil
 from typing import Any
 
 from medlab.check._core import (
+    CHECK_FAILED,
     CORRECT,
     INCORRECT,
     NOT_ATTEMPTED,
@@ -26,11 +27,15 @@ from medlab.check._core import (
     Note,
     Verdict,
     WrongAnswer,
+    element_keyword,
     expect_choice,
+    expect_element,
     expect_equal,
+    normalise,
 )
 
 __all__ = [
+    "CHECK_FAILED",
     "CORRECT",
     "INCORRECT",
     "NOT_ATTEMPTED",
@@ -39,8 +44,11 @@ __all__ = [
     "Note",
     "Verdict",
     "WrongAnswer",
+    "element_keyword",
     "expect_choice",
+    "expect_element",
     "expect_equal",
+    "normalise",
     "lesson_modules",
     "registry",
     "progress",

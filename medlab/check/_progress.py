@@ -54,8 +54,14 @@ def save(exercises: dict[str, Any]) -> None:
 
 
 def record(exercise: Exercise, verdict: Verdict) -> None:
-    """Remember the latest outcome of ``exercise`` (a correct answer is kept)."""
-    if os.environ.get("MEDLAB_NO_PROGRESS"):
+    """Remember the latest outcome of ``exercise`` (a correct answer is kept).
+
+    Only answers count as attempts: running a cell with the placeholder still in it, or a
+    checker that failed (medlab's bug, not the trainee's answer), records nothing.
+    """
+    from medlab.check._core import CORRECT, INCORRECT
+
+    if os.environ.get("MEDLAB_NO_PROGRESS") or verdict.outcome not in (CORRECT, INCORRECT):
         return
     try:
         exercises = load()

@@ -10,6 +10,14 @@ from medlab.check._core import Exercise, WrongAnswer, expect_choice
 def _year_1993(answer: Any) -> None:
     if isinstance(answer, bool) or not isinstance(answer, int):
         raise WrongAnswer("Give the year as a whole number, e.g. 2001.")
+    if answer == 1983:
+        raise WrongAnswer(
+            "In that year ACR and NEMA formed their joint committee; no standard was published yet."
+        )
+    if answer == 2006:
+        raise WrongAnswer(
+            "That is when ISO adopted the standard as ISO 12052; it already had its name by then."
+        )
     if answer in (1985, 1988):
         raise WrongAnswer(
             "That year saw an ACR-NEMA standard, the predecessor. The first edition to carry "
@@ -30,6 +38,11 @@ ex1 = Exercise(
         "SCU",
         "The Service Class User is the side that asks for the service to be performed; "
         "the provider performs it. Which side asks for the images to be stored?",
+        accept=("Storage SCU", "Service Class User"),
+        wrong={
+            "association requestor": "That is a role in the association (who opens it), not in "
+            "the service. Which side uses the Storage service, and which provides it?",
+        },
     ),
     hints=(
         "SCU = Service Class User, SCP = Service Class Provider.",
@@ -37,6 +50,12 @@ ex1 = Exercise(
     ),
     solution_code='answer = "SCU"',
     wrong_code='answer = "SCP"',
+    wrong_answers=(
+        'answer = "SCP"  # the other side of the role',
+        'answer = "Storage SCP"',
+        'answer = "Service Class Provider"',
+        'answer = "association requestor"  # who dials, not the service role',
+    ),
     choices=("SCU", "SCP"),
 )
 
@@ -63,6 +82,11 @@ ex2 = Exercise(
     ),
     solution_code='answer = "normalised"',
     wrong_code='answer = "composite"',
+    wrong_answers=(
+        'answer = "composite"',
+        'answer = "C-"',
+        'answer = "DIMSE-C"',
+    ),
     choices=("composite", "normalised"),
 )
 
@@ -77,6 +101,12 @@ ex3 = Exercise(
     ),
     solution_code="answer = 1993",
     wrong_code="answer = 1985",
+    wrong_answers=(
+        "answer = 1985  # ACR-NEMA 300-1985",
+        "answer = 1988  # ACR-NEMA version 2.0",
+        "answer = 1983  # the joint committee",
+        "answer = 2006  # ISO 12052",
+    ),
 )
 
 ex4 = Exercise(
@@ -86,6 +116,12 @@ ex4 = Exercise(
     checker=expect_choice(
         "how the data is encoded",
         "A transfer syntax is about bytes, not about meaning: which option describes encoding?",
+        wrong={
+            "which compression is used": "Compression is one thing it can say, but an "
+            "uncompressed transfer syntax still says something about the bytes: what?",
+            "the SOP class": "The SOP class is the topic of the conversation (what is sent); the "
+            "transfer syntax is something else.",
+        },
     ),
     hints=(
         "Think of the analogy: if the SOP class is the topic of conversation, the transfer syntax is "
@@ -93,6 +129,12 @@ ex4 = Exercise(
     ),
     solution_code='answer = "how the data is encoded"',
     wrong_code='answer = "what kind of object is sent"',
+    wrong_answers=(
+        'answer = "what kind of object is sent"  # that is the SOP class',
+        'answer = "which AE title receives it"',
+        'answer = "which compression is used"  # only a part of it',
+        'answer = "the SOP class"',
+    ),
     choices=(
         "what kind of object is sent",
         "how the data is encoded",

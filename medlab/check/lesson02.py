@@ -19,6 +19,17 @@ def _dataset_start(answer: Any) -> None:
         raise WrongAnswer(
             "That is only the size of the File Meta Information; the file does not start with it."
         )
+    if answer == 132:
+        raise WrongAnswer(
+            "That is where the File Meta Information begins. The question asks where it ends."
+        )
+    if answer == 330:
+        raise WrongAnswer(
+            "Almost: (0002,0000) is a UL element in Explicit VR, so it is tag 4 + VR 2 + length 2 "
+            "+ value 4 bytes long."
+        )
+    if answer == 335:
+        raise WrongAnswer("Offsets count from 0: the first byte of the file is byte 0.")
     if answer != 334:
         raise WrongAnswer(
             "Add up: preamble, 'DICM', the whole (0002,0000) element, and the group length's value. "
@@ -38,6 +49,11 @@ def _tag_bytes(answer: Any) -> None:
         )
     if answer in (b"\x10\x00\x28\x00", b"\x00\x10\x00\x28"):
         raise WrongAnswer("The group number comes first, then the element number.")
+    if answer in (b"\x28\x00\x11\x00", b"\x28\x00\x00\x10"):
+        raise WrongAnswer(
+            "That tag is another element of group 0028: check the element number, and that each "
+            "half is written low byte first."
+        )
     if answer != b"\x28\x00\x10\x00":
         raise WrongAnswer(
             "Rows is (0028,0010): write the group as 2 bytes, then the element as 2 bytes, each low byte first."
@@ -57,6 +73,13 @@ ex1 = Exercise(
     setup="import pydicom\nimport medlab.data\nds = pydicom.dcmread(medlab.data.get_path('mr'))",
     solution_code="answer = 128 + 4 + 12 + ds.file_meta.FileMetaInformationGroupLength",
     wrong_code="answer = 128 + 4 + ds.file_meta.FileMetaInformationGroupLength",
+    wrong_answers=(
+        "answer = 128 + 4 + ds.file_meta.FileMetaInformationGroupLength  # its own element left out",
+        "answer = ds.file_meta.FileMetaInformationGroupLength  # the group length alone",
+        "answer = 128 + 4  # where group 0002 starts",
+        "answer = 128 + 4 + 8 + ds.file_meta.FileMetaInformationGroupLength  # header of 8 bytes",
+        "answer = 128 + 4 + 12 + ds.file_meta.FileMetaInformationGroupLength + 1  # from 1",
+    ),
 )
 
 ex2 = Exercise(
@@ -68,6 +91,10 @@ ex2 = Exercise(
         "little",
         "Look at the tag bytes of (0002,0010) in the hex view of the big-endian file: which byte comes first, 02 or 00?",
         normalise=lambda t: t.replace(" endian", "").replace("-endian", ""),
+        wrong={
+            "same as the data set": "The data set follows the transfer syntax. Can a reader know "
+            "the transfer syntax before it has read group 0002?",
+        },
     ),
     hints=(
         "The transfer syntax applies to the data set; the File Meta Information has a fixed encoding (PS3.10 §7.1).",
@@ -75,6 +102,11 @@ ex2 = Exercise(
     ),
     solution_code='answer = "little"',
     wrong_code='answer = "big"',
+    wrong_answers=(
+        'answer = "big"  # the data set\'s byte order',
+        'answer = "Big Endian"',
+        'answer = "same as the data set"',
+    ),
     choices=("little", "big"),
 )
 
@@ -89,4 +121,11 @@ ex3 = Exercise(
     ),
     solution_code='answer = b"\\x28\\x00\\x10\\x00"',
     wrong_code='answer = b"\\x00\\x28\\x00\\x10"',
+    wrong_answers=(
+        'answer = b"\\x00\\x28\\x00\\x10"  # big endian',
+        'answer = b"\\x10\\x00\\x28\\x00"  # element first',
+        'answer = b"\\x28\\x00\\x11\\x00"  # the neighbouring tag, Columns',
+        'answer = b"\\x28\\x10"  # two bytes',
+        'answer = "28 00 10 00"  # text, not bytes',
+    ),
 )

@@ -6,21 +6,35 @@ from typing import Any
 
 from medlab.check._core import Exercise, WrongAnswer, expect_choice
 
+#: The name exercise 03.1 asks about: 23 characters, so one byte of padding.
+NAME = "FERREIRA-SANTOS^LUCIA^M"
+
 
 def _name_length(answer: Any) -> None:
     if isinstance(answer, bool) or not isinstance(answer, int):
         raise WrongAnswer("Give the length as a whole number of bytes (an int).")
-    if answer == 21:
+    chars = len(NAME)
+    if answer == chars:
         raise WrongAnswer(
-            "That is the number of characters. What must every value length be (PS3.5 §7.1.1)?"
+            "That is the number of characters. What must every defined value length be "
+            "(PS3.5 §7.1.1), and what does a PN value get to reach it (PS3.5 §6.2)?"
         )
-    if answer == 64:
+    if answer in (chars - 1, chars + 3):
         raise WrongAnswer(
-            "That is the most a PN component group may hold; the Length column is something else."
+            "Padding adds one character to an odd-length value; it never removes one."
         )
-    if answer != 22:
+    if answer in (chars + 8, chars + 9):
         raise WrongAnswer(
-            "Read the Length column of (0010,0010) in header_table, or count the characters and pad."
+            "The Length field counts the value only, not the tag, VR and length bytes in front of it."
+        )
+    if answer in (64, 320):
+        raise WrongAnswer(
+            "That is the most a PN may hold (per component group, or in all); the Length field says "
+            "how many bytes this value really takes."
+        )
+    if answer != chars + chars % 2:
+        raise WrongAnswer(
+            "Count the characters of the name (the ^ separators count too), then pad to an even length."
         )
 
 
@@ -31,6 +45,13 @@ def _vm(answer: Any) -> None:
         raise WrongAnswer(
             "It is one element, but how many backslash-separated values does it hold?"
         )
+    if answer == 2:
+        raise WrongAnswer(
+            "Count the values, not the backslashes between them (and the dictionary's '2-n' is "
+            "the rule for every file, not this file's count)."
+        )
+    if answer in (22, 23):
+        raise WrongAnswer("That is a number of bytes; VM counts values.")
     if answer != 3:
         raise WrongAnswer(
             "Count the values between the backslashes of Image Type, or use ds['ImageType'].VM."
@@ -40,16 +61,23 @@ def _vm(answer: Any) -> None:
 ex1 = Exercise(
     id="03.1",
     title="What Length really means",
-    question="Patient Name in CT_small.dcm is 'CompressedSamples^CT1'. What is its value length in bytes, "
-    "as written in the file's Length field?",
+    question=f"A modality writes the name {NAME} into Patient Name (0010,0010) of an Explicit VR "
+    "Little Endian file. What will the element's Length field say (an int, in bytes)?",
     checker=_name_length,
     hints=(
         "The Length field is the actual number of bytes of the value in this file, not a maximum.",
-        "Every value occupies an even number of bytes; text is padded with one trailing space if needed.",
+        "Every defined length is even; a text value of odd length gets one trailing space.",
     ),
-    setup="import pydicom\nimport medlab.data\nds = pydicom.dcmread(medlab.data.get_path('ct'))",
-    solution_code="answer = len(str(ds.PatientName)) + len(str(ds.PatientName)) % 2",
-    wrong_code="answer = len(str(ds.PatientName))",
+    setup=f"name = {NAME!r}",
+    solution_code=f"name = {NAME!r}\nanswer = len(name) + len(name) % 2  # pad an odd length",
+    wrong_code="answer = len(name)",
+    wrong_answers=(
+        "answer = len(name)  # the characters, unpadded",
+        "answer = len(name) - 1  # padding rounded down",
+        "answer = len(name) + 1 + 8  # the whole element, tag, VR and length included",
+        "answer = 64  # the most a PN component group may hold",
+        "answer = 22  # CompressedSamples^CT1, the sample's name seen in the lesson",
+    ),
 )
 
 ex2 = Exercise(
@@ -64,6 +92,12 @@ ex2 = Exercise(
     setup="import pydicom\nimport medlab.data\nds = pydicom.dcmread(medlab.data.get_path('ct'))",
     solution_code="answer = ds['ImageType'].VM",
     wrong_code="answer = 1",
+    wrong_answers=(
+        "answer = 1  # one element",
+        "answer = str(ds['ImageType'].value).count('\\\\')  # backslashes, not values",
+        "answer = 2  # the dictionary's minimum, 2-n",
+        "answer = len(b'ORIGINAL\\\\PRIMARY\\\\AXIAL')  # the length in bytes",
+    ),
 )
 
 ex3 = Exercise(
@@ -74,6 +108,15 @@ ex3 = Exercise(
     checker=expect_choice(
         "SIEMENS MEDCOM OOG",
         "The element number's high byte names the block; find the private creator element (0029,00xx) with that xx.",
+        wrong={
+            "SIEMENS MEDCOM HEADER": "That creator reserves another block of group 0029. Which "
+            "block does element 08 of (0029,1108) sit in?",
+            "SIEMENS": "Give the private creator's whole text, as it is stored in the creator "
+            "element: one vendor can reserve several blocks.",
+            "(0029,0011)": "That is the tag of the creator element; the question asks for its "
+            "value, the creator's text.",
+            "MEDCOM OOG 2": "That is the value of (0029,1108) itself. Who reserved its block?",
+        },
     ),
     hints=(
         "(gggg,xxyy): xx is the block, reserved by the private creator element (gggg,00xx).",
@@ -82,4 +125,10 @@ ex3 = Exercise(
     setup="import pydicom\nimport medlab.data\nds = pydicom.dcmread(medlab.data.get_path('mr_overlay'))",
     solution_code="answer = ds[0x0029, 0x0011].value",
     wrong_code="answer = ds[0x0029, 0x0010].value",
+    wrong_answers=(
+        "answer = ds[0x0029, 0x0010].value  # the first creator of the group",
+        'answer = "SIEMENS"  # the vendor, not the creator text',
+        'answer = "(0029,0011)"  # the creator\'s tag, not its text',
+        "answer = ds[0x0029, 0x1108].value  # the element's own value",
+    ),
 )

@@ -14,6 +14,15 @@ def _count(answer: Any) -> None:
         raise WrongAnswer(
             "That is one series. The study-level key counts the instances of the whole study."
         )
+    if answer == 21:
+        raise WrongAnswer(
+            "The first image was sent twice, but with the same SOP Instance UID: it is one "
+            "instance, and the archive keeps it once."
+        )
+    if answer in (1, 2):
+        raise WrongAnswer(
+            "That counts studies or series; NumberOfStudyRelatedInstances counts instances."
+        )
     if answer != 20:
         raise WrongAnswer("Query at STUDY level and read NumberOfStudyRelatedInstances.")
 
@@ -28,6 +37,20 @@ def _status(answer: Any) -> None:
             ) from None
     if isinstance(answer, bool) or not isinstance(answer, int):
         raise WrongAnswer("Give the status as an int such as 0x0000.")
+    if answer == 0x0000:
+        raise WrongAnswer(
+            "Did the move succeed? RECEIVER got the study; did anything reach 'NOWHERE'? "
+            "Read the Status of the last response."
+        )
+    if answer in (0xA701, 0xA702):
+        raise WrongAnswer(
+            "The PACS has the resources; it cannot send because of the destination. Read "
+            "the Status of the last response."
+        )
+    if answer == 0xB000:
+        raise WrongAnswer(
+            "A warning means some sub-operations ran. Did any C-STORE reach 'NOWHERE'?"
+        )
     if 0xFF00 <= answer <= 0xFF01:
         raise WrongAnswer(
             "That is a Pending status: the C-MOVE never got to sending anything. "
@@ -53,6 +76,12 @@ ex1 = Exercise(
     setup="import medlab.data",
     solution_code="answer = len([p for p in medlab.data.study('ct_phantom').rglob('*') if p.is_file()])",
     wrong_code="answer = 12",
+    wrong_answers=(
+        "answer = 12  # one series",
+        "answer = 21  # the re-sent first image counted twice",
+        "answer = 2  # NumberOfStudyRelatedSeries",
+        "answer = 1  # the number of studies found",
+    ),
 )
 
 ex2 = Exercise(
@@ -68,6 +97,13 @@ ex2 = Exercise(
     ),
     solution_code="answer = 0xA801",
     wrong_code="answer = 0xC000",
+    wrong_answers=(
+        "answer = 0xC000  # the generic 'unable to process'",
+        "answer = 0x0000  # as if the move had worked",
+        "answer = 0xA702  # out of resources",
+        "answer = 0xFF00  # a pending response",
+        "answer = 0xB000  # a warning",
+    ),
 )
 
 ex3 = Exercise(
@@ -79,6 +115,12 @@ ex3 = Exercise(
         "the trainee",
         "Roles belong to a service, not to a device: who receives the C-STORE-RQ and answers the "
         "C-STORE-RSP?",
+        wrong={
+            "MEDLAB": "MEDLAB is the PACS. In a C-GET, who receives the C-STORE-RQ and answers "
+            "the C-STORE-RSP?",
+            "RECEIVER": "RECEIVER takes part only in the C-MOVE, on a second association. A C-GET "
+            "has no second association: who is left to receive the C-STOREs?",
+        },
     ),
     hints=(
         "Look at the C-GET diagram: which way do the C-STORE-RQ arrows point?",
@@ -86,5 +128,10 @@ ex3 = Exercise(
     ),
     solution_code='answer = "the trainee"',
     wrong_code='answer = "the PACS"',
+    wrong_answers=(
+        'answer = "the PACS"  # the archive is the SCP of the C-GET, not of the C-STOREs',
+        'answer = "MEDLAB"',
+        'answer = "RECEIVER"  # the C-MOVE destination',
+    ),
     choices=("the PACS", "the trainee"),
 )

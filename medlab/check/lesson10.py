@@ -22,6 +22,10 @@ ex1 = Exercise(
     checker=expect_choice(
         "will not work",
         "Both sides know the SOP class and have the right roles. What else must they share?",
+        wrong={
+            "works, with a caveat": "A caveat is a condition outside the negotiation. Can this "
+            "negotiation itself succeed: is there a transfer syntax both accept?",
+        },
     ),
     hints=(
         "compatible(ct, archive).verdict('CT Image Storage')",
@@ -30,6 +34,11 @@ ex1 = Exercise(
     setup=_SETUP,
     solution_code="answer = compatible(ct, archive).verdict('CT Image Storage')",
     wrong_code='answer = "works"',
+    wrong_answers=(
+        'answer = "works"  # roles and SOP class match',
+        'answer = "works, with a caveat"',
+        'answer = "works with a caveat"',
+    ),
     choices=("works", "works, with a caveat", "will not work"),
 )
 
@@ -43,6 +52,13 @@ ex2 = Exercise(
         "C-MOVE",
         "Which retrieve makes the archive open a new association to somebody: how does it find "
         "the host and port?",
+        wrong={
+            "C-GET": "C-GET brings the instances back on the requestor's own association: the "
+            "archive needs no address. Which retrieve needs one?",
+            "C-FIND": "C-FIND only answers a query on the same association; and 0xA801 is a "
+            "retrieve status.",
+            "C-ECHO": "C-ECHO retrieves nothing; it only checks the association.",
+        },
     ),
     hints=(
         "0xA801 is 'Move Destination unknown' (PS3.4 C.4.2).",
@@ -50,5 +66,11 @@ ex2 = Exercise(
     ),
     solution_code='answer = "C-MOVE"',
     wrong_code='answer = "C-GET"',
+    wrong_answers=(
+        'answer = "C-GET"  # the other retrieve',
+        'answer = "C-FIND"',
+        'answer = "C-ECHO"',
+        'answer = "C-STORE"',
+    ),
     choices=("C-FIND", "C-MOVE", "C-GET", "C-ECHO"),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from medlab.check._core import Exercise, WrongAnswer, expect_choice
+from medlab.check._core import Exercise, WrongAnswer, expect_choice, expect_element
 
 #: What lesson 11 knows about the patient of the deid_private study.
 KNOWN = ["FERREIRA-SANTOS^LUCIA^M", "MLB-100911", "19820123"]
@@ -70,6 +70,12 @@ ex1 = Exercise(
         "Z",
         "Patient ID is Type 2 in the Patient module: it must be present even when it has no value. "
         "Which action keeps the element but not its value?",
+        wrong={
+            "D": "D gives a non-empty dummy value, for Type 1 attributes. Patient ID is Type 2: "
+            "may it be present but empty?",
+            "U": "U is for UIDs: a new UID, the same everywhere. Patient ID is not a UID.",
+            "K": "Keeping the Patient ID would leave the patient identifiable.",
+        },
     ),
     hints=(
         "The action codes are D (dummy), Z (zero length), X (remove), K (keep), C (clean), U (new UID).",
@@ -77,6 +83,12 @@ ex1 = Exercise(
     ),
     solution_code='answer = "Z"',
     wrong_code='answer = "X"',
+    wrong_answers=(
+        'answer = "X"  # removed, as a Type 3 attribute would be',
+        'answer = "D"  # a dummy, as for Type 1',
+        'answer = "U"',
+        'answer = "K"',
+    ),
     choices=("D", "Z", "X", "U"),
 )
 
@@ -96,21 +108,35 @@ ex2 = Exercise(
     solution_code="scan = medlab.dicom.scan_phi(naive, known)\n"
     "answer = {h.where[:11] for h in scan.hits if h.keyword.startswith('private')}",
     wrong_code='answer = {"(0019,1010)", "(0019,1011)"}',
+    wrong_answers=(
+        'answer = {"(0019,1010)", "(0019,1011)"}',
+        "scan = medlab.dicom.scan_phi(naive, known)\n"
+        "answer = {h.where[:11] for h in scan.hits}  # public hits too",
+        "scan = medlab.dicom.scan_phi(naive, known)\n"
+        "answer = {h.where[:11] for h in scan.hits if h.keyword.startswith('private')}\n"
+        "answer = set(sorted(answer)[:-1])  # one missing",
+        "answer = {f'({e.tag.group:04X},{e.tag.element:04X})' for e in naive if e.tag.is_private}"
+        "  # the whole private blocks",
+    ),
 )
 
 
-def _study_id(answer: Any) -> None:
-    if not isinstance(answer, str):
-        raise WrongAnswer("Give the attribute's keyword as text, e.g. 'AccessionNumber'.")
-    norm = answer.replace(" ", "").replace("(", "").replace(")", "").replace(",", "").casefold()
-    if norm in ("studyid", "00200010"):
-        return
-    if norm in ("studydate", "studytime"):
-        raise WrongAnswer(
-            "With the date-shift option the study date and time keep a (shifted) value. "
-            "Read the error message again."
-        )
-    raise WrongAnswer("Read the error message of write_media: it names the element and its tag.")
+_STUDY_RECORD = expect_element(
+    "StudyID",
+    "Read the error message of write_media: it names the element and its tag.",
+    wrong={
+        "StudyDate": "With the date-shift option the study date keeps a (shifted) value. "
+        "Read the error message again.",
+        "StudyTime": "With the date-shift option the study time keeps a value. "
+        "Read the error message again.",
+        "AccessionNumber": "Accession Number is Type 2 in a STUDY record: it may be empty. "
+        "Which Type 1 key is empty?",
+        "StudyInstanceUID": "The Basic Profile replaces UIDs with new ones (U); they are never "
+        "empty. Which Type 1 key is empty?",
+        "PatientID": "Step 10 gave a pseudonym for Patient ID, and that is a PATIENT record key. "
+        "Which key of the STUDY record is empty?",
+    },
+)
 
 
 ex3 = Exercise(
@@ -119,13 +145,20 @@ ex3 = Exercise(
     question="With the date-shift option, the study date and time survive de-identification, yet "
     "pydicom still refuses to write the STUDY record of the DICOMDIR. Which attribute, emptied by "
     "the Basic Profile, does that record require (Type 1)? Give its keyword.",
-    checker=_study_id,
+    checker=_STUDY_RECORD,
     hints=(
         "The error message names the element that cannot be empty.",
-        "A STUDY record (PS3.3 F.5.3) needs Study Date, Study Time and one more Type 1 attribute "
+        "A STUDY record (PS3.3 F.5.2) needs Study Date, Study Time and one more Type 1 attribute "
         "that identifies the study for people.",
     ),
     setup="",
     solution_code='answer = "StudyID"',
     wrong_code='answer = "AccessionNumber"',
+    wrong_answers=(
+        'answer = "AccessionNumber"  # Type 2 in the STUDY record',
+        'answer = "StudyDate"  # what the old advice named',
+        'answer = "StudyTime"',
+        'answer = "StudyInstanceUID"',
+        'answer = "(0010,0020)"  # Patient ID, a PATIENT record key',
+    ),
 )

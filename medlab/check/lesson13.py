@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medlab.check import Exercise, WrongAnswer, expect_choice
+from medlab.check import Exercise, WrongAnswer, expect_choice, expect_element
 
 _SETUP = "import medlab.hl7\nfrom medlab.hl7 import samples\n"
 
@@ -105,7 +105,7 @@ ex4 = Exercise(
     title="Where does OBR-18 go?",
     question="In the order-to-worklist mapping, which DICOM attribute (keyword) is filled from "
     "OBR-18 of an ORM^O01?",
-    checker=expect_choice(
+    checker=expect_element(
         "AccessionNumber",
         "Not that one. Look up OBR-18 in the mapping table (medlab.hl7.orders.mapping_table()).",
     ),

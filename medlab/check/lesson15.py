@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medlab.check._core import Exercise, WrongAnswer, expect_choice
+from medlab.check._core import Exercise, WrongAnswer, expect_choice, normalise
 
 _STEPS_HINT = "Answer with one of the step names in medlab.capstone.STEPS, e.g. 'store images'."
 
@@ -13,10 +13,12 @@ def _step_checker(correct: str, hints: dict[str, str], default: str):
     def checker(answer: Any) -> None:
         from medlab.capstone import STEPS
 
-        if not isinstance(answer, str) or answer.strip() not in STEPS:
+        steps = {normalise(step): step for step in STEPS}
+        step = steps.get(normalise(answer)) if isinstance(answer, str) else None
+        if step is None:
             raise WrongAnswer(_STEPS_HINT)
-        if answer.strip() != correct:
-            raise WrongAnswer(hints.get(answer.strip(), default))
+        if step != correct:
+            raise WrongAnswer(hints.get(step, default))
 
     return checker
 
@@ -32,7 +34,13 @@ ex1 = Exercise(
         "worklist query",
         {
             "store images": "Something happens on the network before the images are made: the modality "
-            "needs its worklist first. Which is the modality's first association?"
+            "needs its worklist first. Which is the modality's first association?",
+            "register patient (ADT^A04)": "Registration is HL7 from the HIS to the RIS; the "
+            "modality's DICOM settings play no part in it. Which step is the modality's first?",
+            "order CT (ORM^O01)": "The order travels by HL7 to the RIS; the modality's DICOM "
+            "settings play no part in it. Which step is the modality's first?",
+            "MPPS in progress": "The modality calls the PACS before that, to learn what to do. "
+            "Which association comes first?",
         },
         "Run capstone.run_exam with called_aet='PACS' and read where it stopped, and the reason.",
     ),
@@ -44,6 +52,12 @@ ex1 = Exercise(
     solution_code="with capstone.Hospital() as h:\n"
     "    answer = capstone.run_exam(h, called_aet='PACS').stopped_at",
     wrong_code='answer = "store images"',
+    wrong_answers=(
+        'answer = "store images"',
+        'answer = "register patient (ADT^A04)"  # the first step of all',
+        'answer = "MPPS in progress"',
+        'answer = "association rejected"  # what happened, not a step',
+    ),
 )
 
 ex2 = Exercise(
@@ -58,6 +72,11 @@ ex2 = Exercise(
             "value. Who looks for the study by the patient's ID?",
             "storage commitment": "Storage commitment is about SOP Instance UIDs, not patient IDs: it "
             "succeeds. Keep going.",
+            "worklist query": "The worklist was right: the typo was made after it, at the console.",
+            "radiologist retrieve": "The retrieve never gets its chance: what must the workstation "
+            "find before it can retrieve anything?",
+            "report (ORU^R01)": "The report comes after the reading. Did the radiologist get to "
+            "read the study?",
         },
         "Run capstone.run_exam with patient_id='MLB-10234' and read where it stopped.",
     ),
@@ -69,6 +88,12 @@ ex2 = Exercise(
     solution_code="with capstone.Hospital() as h:\n"
     "    answer = capstone.run_exam(h, patient_id='MLB-10234').stopped_at",
     wrong_code='answer = "store images"',
+    wrong_answers=(
+        'answer = "store images"  # the PACS stores any valid value',
+        'answer = "storage commitment"',
+        'answer = "worklist query"',
+        'answer = "radiologist retrieve"',
+    ),
 )
 
 ex3 = Exercise(
@@ -79,6 +104,10 @@ ex3 = Exercise(
     checker=expect_choice(
         "the RIS never learns that the exam was performed",
         "Look at what the N-CREATE and N-SET tell, and to whom: the images are safe either way.",
+        wrong={
+            "the exam stops at MPPS in progress": "Look at the whole result: which steps ran "
+            "after the MPPS steps, and what does the department miss?",
+        },
     ),
     hints=(
         "MPPS (PS3.4 Annex F) reports the state of the performed procedure step.",
@@ -86,6 +115,11 @@ ex3 = Exercise(
     ),
     solution_code='answer = "the RIS never learns that the exam was performed"',
     wrong_code='answer = "the images are not archived"',
+    wrong_answers=(
+        'answer = "the images are not archived"  # they are stored and committed',
+        'answer = "the radiologist cannot retrieve the study"',
+        'answer = "the exam stops at MPPS in progress"',
+    ),
     choices=(
         "the images are not archived",
         "the RIS never learns that the exam was performed",

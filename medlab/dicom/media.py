@@ -31,6 +31,7 @@ but slowly, and a File-set without a DICOMDIR is not conformant media.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,30 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "SERIES": ("Modality", "SeriesNumber"),
     "IMAGE": ("InstanceNumber",),
 }
+
+
+#: The section of PS3.3 Annex F that lists the keys of each record type.
+_RECORD_SECTIONS = {"PATIENT": "F.5.1", "STUDY": "F.5.2", "SERIES": "F.5.3"}
+_EMPTY_ELEMENT = re.compile(r"\((\w{4}),(\w{4})\) '([^']+)' element cannot be empty")
+_RECORD_TYPE = re.compile(r"'(\w+)' record creator")
+
+
+def _record_advice(message: str) -> str:
+    """What to fill in, from pydicom's message: the element it names, and the record that needs it."""
+    element = _EMPTY_ELEMENT.search(message)
+    record = _RECORD_TYPE.search(message)
+    if element is None:
+        return (
+            "A DICOMDIR record needs some Type 1 values (PS3.3 F.5): fill the element the "
+            "message names (a dummy value is fine)."
+        )
+    name, tag = element.group(3), f"({element.group(1)},{element.group(2)})"
+    kind = record.group(1) if record else "its"
+    section = _RECORD_SECTIONS.get(kind, "F.5")
+    return (
+        f"The {kind} record of a DICOMDIR requires {name} {tag} to have a value (Type 1, "
+        f"PS3.3 {section}): give the copies one before writing the media (a dummy value is fine)."
+    )
 
 
 @dataclass
@@ -185,8 +210,9 @@ def write_media(
     ``sources`` is a folder (all files in it, recursively), or files/data sets.
     pydicom names the files ``PTxxxxxx/STxxxxxx/SExxxxxx/IMxxxxxx`` (eight upper-case
     characters per component, as PS3.10 8.2 requires) and writes the records.
-    A record needs some attributes the image may lack (e.g. Type 1 Patient ID,
-    Study Date, Study Time): give de-identified copies dummy values first.
+    A record needs some attributes the image may lack (Type 1 keys such as Patient ID
+    for a PATIENT record, Study ID for a STUDY record, PS3.3 F.5): give de-identified
+    copies dummy values first; the error names the one that is missing.
     """
     from pydicom.fileset import FileSet
 
@@ -220,8 +246,7 @@ def write_media(
             raise MedlabError(
                 f"pydicom cannot index this instance ({exc})",
                 where=where,
-                fix="A DICOMDIR record needs Type 1 values such as Patient ID, "
-                "Study Date and Study Time: fill them (dummy values are fine).",
+                fix=_record_advice(str(exc)),
             ) from None
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

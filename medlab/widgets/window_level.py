@@ -22,6 +22,7 @@ which the browser test waits for.
 from __future__ import annotations
 
 import html
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,29 @@ if TYPE_CHECKING:
     from pydicom import Dataset
 
 CUSTOM = "custom"
+
+#: Width of the center and width sliders on screen (the track is about 120 px less).
+SLIDER_PX = 600
+
+
+def center_range(values: Any, units: str, center: float) -> tuple[float, float]:
+    """The span of the center slider: where the image's values are, not its padding.
+
+    The 1st to 99th percentile of the pixels above the image's minimum (a CT's
+    padding outside the field of view is its minimum), widened to hold the
+    current center and, for Hounsfield units, every preset's center.
+    """
+    import numpy as np
+
+    lo = float(values.min())
+    inside = values[values > lo]
+    if inside.size:
+        low, high = (float(v) for v in np.percentile(inside, [1, 99]))
+    else:
+        low, high = lo, float(values.max())
+    centers = [center, *(c for c, _w in PRESETS.values())] if units == "HU" else [center]
+    low, high = min(low, *centers), max(high, *centers)
+    return math.floor(low), math.ceil(max(high, low + 1))
 
 
 def linear_limits(center: float, width: float) -> tuple[float, float]:
@@ -95,27 +119,35 @@ class WindowLevel(WidgetDisplay):
         self._blitter = plotting.Blitter(fig, [self.artist, self.marker, self.span, self.title])
 
         # -- the controls ------------------------------------------------------
+        # The center slider spans the values the image really holds (not the padding
+        # outside a CT's field of view, often -3024 HU), and every preset center:
+        # about 2,000 HU for a CT, so a 40-pixel drag moves it by ~150 HU, not 1,200.
+        # Width gets a logarithmic slider: as fine at 80 HU (brain) as at 1,500 (lung).
         style = {"description_width": "60px"}
-        span = max(hi - lo, 1.0)
+        c_lo, c_hi = center_range(self.values, self.units, center)
         self.center = w.FloatSlider(
             value=center,
-            min=min(lo, center),
-            max=max(hi, center),
+            min=c_lo,
+            max=c_hi,
             step=1,
             description="Center",
             continuous_update=False,
             style=style,
             readout_format=".0f",
+            layout={"width": f"{SLIDER_PX}px"},
         )
-        self.width = w.FloatSlider(
-            value=width,
-            min=1,
-            max=max(2 * span, width),
-            step=1,
+        top = max(2 * max(hi - lo, 1.0), width, 2.0)
+        self.width = w.FloatLogSlider(
+            value=max(width, 1.0),
+            base=10,
+            min=0,
+            max=math.log10(top),
+            step=0.005,
             description="Width",
             continuous_update=False,
             style=style,
             readout_format=".0f",
+            layout={"width": f"{SLIDER_PX}px"},
         )
         self.preset = w.Dropdown(
             options=[CUSTOM, *PRESETS], value=CUSTOM, description="Preset", style=style
@@ -148,7 +180,9 @@ class WindowLevel(WidgetDisplay):
             control.observe(self._on_pixel, names="value")
         self.widget = w.VBox(
             [
-                w.HBox([self.preset, self.center, self.width]),
+                self.preset,
+                self.center,
+                self.width,
                 self.image,
                 w.HBox([self.row, self.column, self.readout]),
                 self.status,
@@ -189,7 +223,7 @@ class WindowLevel(WidgetDisplay):
         try:
             self.center.max = max(self.center.max, center)
             self.center.min = min(self.center.min, center)
-            self.width.max = max(self.width.max, width)
+            self.width.max = max(self.width.max, math.log10(max(width, 2.0)))
             self.center.value, self.width.value = center, width
             self.preset.value = preset
         finally:

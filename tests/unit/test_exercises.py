@@ -9,13 +9,17 @@ import json
 import pytest
 
 from medlab.check import (
+    CHECK_FAILED,
     CORRECT,
     INCORRECT,
     NOT_ATTEMPTED,
     Exercise,
     WrongAnswer,
     _progress,
+    element_keyword,
     expect_choice,
+    expect_element,
+    normalise,
     registry,
 )
 
@@ -81,7 +85,7 @@ def _broken_checker(answer):
     raise KeyError("boom")
 
 
-def test_a_checker_that_crashes_gives_a_verdict_not_a_traceback():
+def test_a_checker_that_crashes_says_the_checker_failed_not_the_exception(medlab_home):
     ex = Exercise(
         id="99.1",
         question="q",
@@ -91,8 +95,15 @@ def test_a_checker_that_crashes_gives_a_verdict_not_a_traceback():
         wrong_code="answer = 2",
     )
     verdict = ex.check(3)
-    assert verdict.outcome == INCORRECT
-    assert "could not be checked" in verdict.message and "look again" in verdict.message
+    assert verdict.outcome == CHECK_FAILED and not verdict.passed
+    assert "checker of exercise 99.1 failed" in verdict.message
+    assert "report it" in verdict.message and "lesson99.ex1.hint()" in verdict.message
+    for leaked in ("boom", "KeyError", "Traceback"):
+        assert leaked not in verdict.message and leaked not in verdict._repr_html_()
+        assert leaked not in repr(verdict)
+    assert "KeyError: 'boom'" in verdict.detail  # for whoever fixes the checker
+    assert "Could not check" in verdict._repr_html_()
+    assert not (medlab_home / "progress.json").exists()  # medlab's bug is not an attempt
 
 
 def test_verdict_renders_as_text_and_html():
@@ -156,8 +167,146 @@ def test_progress_is_recorded_and_a_corrupt_record_is_recreated(medlab_home):
     (medlab_home / "progress.json").write_text("{not json")
     with pytest.warns(UserWarning, match="could not be read"):
         assert _progress.load() == {}
-    ex.check(...)
+    ex.check(ex.run_code(ex.wrong_code))
     assert (
         json.loads((medlab_home / "progress.json").read_text())["exercises"][ex.id]["outcome"]
-        == NOT_ATTEMPTED
+        == INCORRECT
     )
+
+
+def test_running_the_placeholder_is_not_an_attempt(medlab_home):
+    ex = EXERCISES[next(iter(EXERCISES))]
+    assert ex.check(...).outcome == NOT_ATTEMPTED
+    assert not (medlab_home / "progress.json").exists()
+    ex.check(ex.run_code(ex.wrong_code))
+    ex.check(...)
+    ex.check(...)
+    entry = json.loads((medlab_home / "progress.json").read_text())["exercises"][ex.id]
+    assert (entry["outcome"], entry["attempts"]) == (INCORRECT, 1)
+
+
+# --- one normalisation for every checker (issue 14) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ex_id", "answer"),
+    [
+        ("07.2", "Transfer Syntax(es) Not Supported"),  # what the lesson's own output prints
+        ("07.2", "transfer_syntaxes_not_supported"),
+        ("07.1", "called AE title not recognized"),
+        ("07.3", "time out"),
+        ("08.3", "TRAINEE"),
+        ("13.4", "Accession Number"),
+        ("13.4", "(0008,0050)"),
+        ("13.4", "00080050"),
+        ("13.4", "accession_number"),
+    ],
+)
+def test_right_answers_written_another_way_are_accepted(ex_id, answer):
+    verdict = EXERCISES[ex_id].judge(answer)
+    assert verdict.outcome == CORRECT, verdict
+
+
+def test_normalise_drops_only_what_does_not_change_the_meaning():
+    same = [
+        "Transfer Syntax(es) Not Supported",
+        "transfer-syntaxes-not-supported",
+        " TRANSFER_SYNTAXES not supported ",
+    ]
+    assert len({normalise(text) for text in same}) == 1
+    assert normalise("time out") == normalise("timeout")
+    assert normalise("TRAINEE") == normalise("the trainee")
+    # dots, digits, + and ^ keep their meaning
+    assert normalise("1.2.840.10008.1.2") != normalise("1.2.840.10008.12")
+    assert normalise("1.2..840") != normalise("1.2.840")
+    assert normalise("ACK^A06") != normalise("ACKA06")
+    assert normalise("Shift+Enter") != normalise("Shift Enter")
+
+
+def test_an_element_is_the_same_by_keyword_name_or_tag():
+    from pydicom.tag import Tag
+
+    forms = [
+        "AccessionNumber",
+        "Accession Number",
+        "accession-number",
+        "(0008,0050)",
+        "(0008, 0050)",
+        "0008,0050",
+        "00080050",
+        "0x00080050",
+        0x00080050,
+        (0x0008, 0x0050),
+        Tag(0x0008, 0x0050),
+    ]
+    assert {element_keyword(form) for form in forms} == {"AccessionNumber"}
+    assert element_keyword("Patient's Name") == "PatientName"
+    assert element_keyword("no such thing") is None and element_keyword(True) is None
+
+
+def _choice_exercise(**kwargs):
+    return Exercise(
+        id="99.5",
+        question="Which role?",
+        hints=("h",),
+        solution_code="answer = 'SCU'",
+        wrong_code="answer = 'SCP'",
+        **kwargs,
+    )
+
+
+def test_expect_choice_knows_its_choices_and_the_definition_is_checked():
+    ex = _choice_exercise(
+        checker=expect_choice("SCU", "Who asks?", wrong={"SCP": "That side answers."}),
+        choices=("SCU", "SCP"),
+    )
+    assert ex.judge("scp").message == "That side answers."
+    outside = ex.judge("client")
+    assert outside.outcome == INCORRECT and "not one of the choices" in outside.message
+    assert "lesson99.ex5" in outside.message and "SCU" not in outside.message
+    assert ex.judge("S.C.U.").outcome == INCORRECT
+    # the checker gives the exercise its choices when the exercise has none
+    built = _choice_exercise(checker=expect_choice("SCU", "h", choices=("SCU", "SCP")))
+    assert built.choices == ("SCU", "SCP")
+    with pytest.raises(ValueError, match="not one of its choices"):
+        _choice_exercise(checker=expect_choice("SCU", "h"), choices=("SCP", "both"))
+    with pytest.raises(ValueError, match="mean the same"):
+        _choice_exercise(checker=expect_choice("SCU", "h"), choices=("SCU", "scu", "SCP"))
+
+
+def test_a_right_idea_written_differently_is_correct_with_the_canonical_form():
+    ex = _choice_exercise(
+        checker=expect_choice("timeout", "h", accept=["timed out"]),
+        choices=("timeout", "refused"),
+    )
+    assert ex.judge("timeout").message == "Well done."
+    assert ex.judge("TIMEOUT").message == "Well done."
+    assert ex.judge("timed out").message == "Well done. (The lesson writes it 'timeout'.)"
+
+
+def test_expect_element_names_the_forms_when_the_answer_is_no_element():
+    ex = _choice_exercise(checker=expect_element("AccessionNumber", "Look at the table."))
+    verdict = ex.judge("Accession Numbr")
+    assert (
+        verdict.outcome == INCORRECT and "keyword" in verdict.message and "tag" in verdict.message
+    )
+    assert ex.judge(42).outcome == INCORRECT
+    with pytest.raises(ValueError):
+        expect_element("Accession Number", "h")  # the reference is a keyword
+
+
+@pytest.mark.parametrize("ex_id", list(EXERCISES))
+def test_displaying_an_exercise_shows_the_question_only(ex_id):
+    ex = EXERCISES[ex_id]
+    shown = [repr(ex), ex._repr_html_()]
+    assert ex.question in shown[0]
+    secret_lines = [
+        line.strip()
+        for code in (ex.solution_code, ex.wrong_code, *ex.wrong_answers, ex.setup)
+        for line in code.splitlines()
+        if len(line.strip()) > 12
+    ]
+    for text in shown:
+        assert "solution_code" not in text and "wrong_code" not in text and "checker" not in text
+        for line in secret_lines:
+            assert line not in text, line

@@ -113,3 +113,29 @@ def test_frame_slider_swaps_frames():
     assert not np.array_equal(viewer.artist.get_array(), first)
     assert bytes(viewer.image.value) != png
     assert viewer.play.max == 30 and viewer.play.interval > 0
+
+
+def test_center_slider_has_a_fine_step_over_the_values_the_image_holds(ct, wl):
+    """A 40-pixel drag of the center moved it ~1,200 HU: the range was the padding's
+    -3024 HU to the maximum. Now it spans the tissue and every preset center."""
+    from medlab.widgets.window_level import SLIDER_PX
+
+    span = wl.center.max - wl.center.min
+    track = SLIDER_PX - 120  # description and read-out take the rest
+    assert span / track * 40 <= 250  # HU moved by a 40-pixel drag
+    assert wl.center.step == 1
+    assert wl.center.min > -1100 and wl.center.max >= 1000  # air to dense bone, no padding
+    for center, _width in PRESETS.values():
+        assert wl.center.min <= center <= wl.center.max
+    assert wl.center.layout.width == f"{SLIDER_PX}px"
+
+
+def test_width_slider_is_logarithmic_so_narrow_windows_are_as_easy_as_wide(wl):
+    import ipywidgets as w
+
+    assert isinstance(wl.width, w.FloatLogSlider)
+    assert 10**wl.width.min <= 1 and 10**wl.width.max >= max(v for _c, v in PRESETS.values())
+    # one step changes the width by the same ratio everywhere: ~1 % of it
+    assert 10**wl.width.step - 1 <= 0.012
+    wl.set_window(40, 20000)  # beyond the slider: it grows to fit
+    assert wl.window == (40, 20000)
