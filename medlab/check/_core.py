@@ -1,4 +1,4 @@
-"""Checked exercises: one :class:`Exercise` per question, three outcomes.
+"""Checked exercises: one :class:`Exercise` per question, three outcomes (and a fourth).
 
 Each exercise keeps, in one place, its id, question, checker, hints, points
 and reference solution (as code). A trainee calls ``check(answer)``,
@@ -33,8 +33,13 @@ parentheses, quotes and a leading "the"/"a"/"an" do not matter), DICOM elements 
 
 A right answer written differently from the canonical form is judged correct with a note
 ("Well done. (The lesson writes it '...'.)"). An answer outside a multiple-choice
-exercise's choices is told so (without listing the choices in the verdict). A checker may
-return a text: it is added to the "Correct" verdict as a note.
+exercise's choices is told so (without listing the choices in the verdict). A library
+object given where text is expected is told what to call (:func:`not_text_hint`). A checker
+may return a text: it is added to the "Correct" verdict as a note.
+
+Displaying an exercise (``lesson14.ex1`` in a cell) shows its title, question and choices,
+never its solution or wrong answers: notebooks show the question this way, so the registry
+holds the only copy.
 """
 
 from __future__ import annotations
@@ -354,6 +359,18 @@ def element_keyword(answer: Any) -> str | None:
     return keyword_for_tag(tag) or None
 
 
+def not_text_hint(answer: Any) -> str:
+    """What to say when a text answer is some library's object: what to call to get the text."""
+    if hasattr(answer, "to_er7"):
+        return (
+            "That is an hl7apy element, not its text: call .to_er7() on it (or read its "
+            ".value) and give that string."
+        )
+    if hasattr(answer, "value") and not callable(answer.value):
+        return f"That is a {type(answer).__name__} object, not text: give its .value (as a str)."
+    return f"Give your answer as text (a str), not {type(answer).__name__}."
+
+
 @dataclass(frozen=True)
 class TextAnswer:
     """A checker for one right text answer; build it with :func:`expect_choice`
@@ -409,7 +426,7 @@ class TextAnswer:
 
     def __call__(self, answer: Any) -> str | None:
         if self.kind == "text" and not isinstance(answer, str):
-            raise WrongAnswer(f"Give your answer as text (a str), not {type(answer).__name__}.")
+            raise WrongAnswer(not_text_hint(answer))
         key = self.key(answer)
         if key is None:
             raise WrongAnswer(

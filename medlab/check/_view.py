@@ -17,6 +17,10 @@ class LessonProgress:
     next_exercise: str | None
 
 
+#: What the minutes left count: each lesson's time, for the share of its exercises not done.
+LEFT_NOTE = "the lessons' times, for the exercises not yet done"
+
+
 class Progress:
     """What is done, what remains, and the next exercise to do."""
 
@@ -36,13 +40,14 @@ class Progress:
                 LessonProgress(lesson, len(done), len(mine), todo[0] if todo else None)
             )
         self.next = next((row.next_exercise for row in self.rows if row.next_exercise), None)
+        #: Each lesson's time (medlab.course) times the share of its exercises not yet done.
         self.minutes_left = sum(
             row.lesson.minutes * (row.total - row.done) // row.total for row in self.rows
         )
 
     def __repr__(self) -> str:
         lines = [f"{r.lesson.number}  {r.lesson.title:<52} {r.done}/{r.total}" for r in self.rows]
-        lines.append(f"About {self.minutes_left} min of exercises left.")
+        lines.append(f"About {self.minutes_left} min of lessons left ({LEFT_NOTE}).")
         lines.append(f"Next: exercise {self.next}" if self.next else "All exercises done.")
         return "\n".join(lines)
 
@@ -56,7 +61,7 @@ class Progress:
         return (
             f'<div class="medlab-progress"><table><thead><tr><th>#</th><th>Lesson</th>'
             f"<th>Done</th></tr></thead><tbody>{rows}</tbody></table>"
-            f"<p>About {self.minutes_left} min of exercises left. {nxt}</p></div>"
+            f"<p>About {self.minutes_left} min of lessons left ({LEFT_NOTE}). {nxt}</p></div>"
         )
 
 

@@ -62,8 +62,9 @@ ex1 = Exercise(
 ex2 = Exercise(
     id="01.2",
     title="Composite or normalised?",
-    question="Modality Performed Procedure Step reports that an exam has started and finished. "
-    "Does it use composite (C-) or normalised (N-) DIMSE operations?",
+    question="A modality tells the RIS that an exam has started, and later that it has finished, "
+    'with Modality Performed Procedure Step. Does MPPS use "composite" or "normalised" '
+    "operations?",
     checker=expect_choice(
         "normalised",
         "Composite operations move whole composite objects (an image with its patient and study "

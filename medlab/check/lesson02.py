@@ -63,8 +63,9 @@ def _tag_bytes(answer: Any) -> None:
 ex1 = Exercise(
     id="02.1",
     title="Where does the data set start?",
-    question="In MR_small.dcm, at which byte offset (counting from 0) does the first element after "
-    "the File Meta Information begin? Compute it from the File Meta Information Group Length.",
+    question="In MR_small.dcm (ds above), at which byte offset does the first element after the File"
+    " Meta Information begin? Compute it from ds.file_meta.FileMetaInformationGroupLength "
+    "(an int), then check it against the hex view.",
     checker=_dataset_start,
     hints=(
         "The File Meta Information starts at byte 132, after the preamble and 'DICM'.",
@@ -85,8 +86,8 @@ ex1 = Exercise(
 ex2 = Exercise(
     id="02.2",
     title="Byte order of the File Meta Information",
-    question="MR_small_bigendian.dcm uses the transfer syntax Explicit VR Big Endian. In which byte order "
-    "are the elements of group 0002 (the File Meta Information) written: 'little' or 'big'?",
+    question="MR_small_bigendian.dcm uses Explicit VR Big Endian. Are the elements of group 0002 in "
+    'that file written "little" or "big" endian?',
     checker=expect_choice(
         "little",
         "Look at the tag bytes of (0002,0010) in the hex view of the big-endian file: which byte comes first, 02 or 00?",
@@ -113,7 +114,8 @@ ex2 = Exercise(
 ex3 = Exercise(
     id="02.3",
     title="A tag, byte by byte",
-    question="Write the 4 bytes that encode the tag (0028,0010) Rows in a Little Endian data set, as a bytes literal.",
+    question="Write the 4 bytes that encode the tag (0028,0010) Rows in a Little Endian data set, as"
+    ' a bytes literal such as b"\\x01\\x02\\x03\\x04".',
     checker=_tag_bytes,
     hints=(
         "A tag is two 16-bit unsigned numbers: the group, then the element.",

@@ -103,8 +103,8 @@ ex2 = Exercise(
 ex3 = Exercise(
     id="03.3",
     title="Who owns this private element?",
-    question="In the Siemens MR sample (medlab.data.get_path('mr_overlay')), which private creator "
-    "reserves the block that holds (0029,1108)? Give the creator's text.",
+    question="In the Siemens MR sample (siemens above), which private creator reserves the block "
+    "that holds (0029,1108)? Give the creator's text (a str).",
     checker=expect_choice(
         "SIEMENS MEDCOM OOG",
         "The element number's high byte names the block; find the private creator element (0029,00xx) with that xx.",

@@ -74,7 +74,8 @@ ex1 = Exercise(
 ex2 = Exercise(
     id="04.2",
     title="Find the duplicated instance",
-    question="In the broken demo study, two files carry the same SOP Instance UID. Which UID is it?",
+    question="In the broken study (broken above), two files carry the same SOP Instance UID. Read "
+    "the files with pydicom and give that UID as a str (hint: collections.Counter).",
     checker=_duplicate,
     hints=(
         "Read each file's SOPInstanceUID with pydicom (stop_before_pixels=True is enough).",

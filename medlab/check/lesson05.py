@@ -92,8 +92,8 @@ ex1 = Exercise(
 ex2 = Exercise(
     id="05.2",
     title="What does a window do to 300 HU?",
-    question="A MONOCHROME2 CT is shown with window center 40 and width 400. How is a pixel of "
-    "300 HU displayed: black, white or grey?",
+    question="A MONOCHROME2 CT is shown with window center 40 and width 400. How is a pixel of 300 "
+    'HU displayed? Answer "black", "white" or "grey".',
     checker=expect_choice(
         "white",
         "A window spreads the grey scale over center - width/2 .. center + width/2. Where does "
@@ -122,8 +122,8 @@ ex2 = Exercise(
 ex3 = Exercise(
     id="05.3",
     title="What the palette gives",
-    question="What is the shape of medlab.dicom.to_display(ds) for the us_palette sample "
-    "(PALETTE COLOR, 600 rows, 800 columns)? Give a tuple.",
+    question="What is the shape of medlab.dicom.to_display(us) for the us_palette sample (600 rows, "
+    "800 columns)? Give a tuple.",
     checker=_palette_shape,
     hints=(
         "Stored PALETTE COLOR values are indices into three lookup tables.",

@@ -111,7 +111,7 @@ ex4 = Exercise(
 ex3 = Exercise(
     id="06.3",
     title="Highest dose in the grid",
-    question="What is the highest dose in the rt_dose sample's grid, in its Dose Units?",
+    question="What is the highest dose in the rt_dose grid, in its Dose Units?",
     checker=_dose_max,
     hints=(
         "The dose grid is the Pixel Data of the RT Dose, one frame per plane.",
@@ -131,8 +131,8 @@ ex3 = Exercise(
 ex1 = Exercise(
     id="06.1",
     title="Where a presentation state keeps its window",
-    question="A radiologist saves a window as a Grayscale Softcopy Presentation State. Where is "
-    "the window stored?",
+    question='A radiologist saves a window as a GSPS. Where is the window stored: "in the image '
+    'header", "in the pixel data" or "in the presentation state"?',
     checker=expect_choice(
         "in the presentation state",
         "A presentation state is a separate instance that refers to the image; the image "

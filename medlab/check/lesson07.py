@@ -7,9 +7,8 @@ from medlab.check._core import Exercise, expect_choice
 ex1 = Exercise(
     id="07.1",
     title="Why was the association rejected?",
-    question="Associate with the lesson's PACS using the Called AE Title 'PACS' instead of its real "
-    "title. The PACS answers with an A-ASSOCIATE-RJ: which reason does it give? (Give the reason "
-    "exactly as the lesson's explain() or the event record writes it.)",
+    question="Associate with the PACS using the Called AE Title 'PACS'. Which reason does the "
+    "A-ASSOCIATE-RJ give?",
     checker=expect_choice(
         "called-AE-title-not-recognized",
         "Look at the A-ASSOCIATE-RJ: which of the two AE titles in the request did the PACS not "
@@ -49,9 +48,9 @@ ex1 = Exercise(
 ex2 = Exercise(
     id="07.2",
     title="What does the acceptor answer for this context?",
-    question="You propose Verification with only JPEG Baseline as transfer syntax. The PACS offers "
-    "Verification, but only in uncompressed transfer syntaxes. What is the result of that "
-    "presentation context in the A-ASSOCIATE-AC?",
+    question="You propose Verification with only JPEG Baseline. What is that context's result in the"
+    ' A-ASSOCIATE-AC? (Choose one of: "accepted", "abstract-syntax-not-supported", '
+    '"transfer-syntaxes-not-supported", "association rejected".)',
     checker=expect_choice(
         "transfer-syntaxes-not-supported",
         "The PACS does know the SOP class. So which part of the proposal did it not like? Try it in "
@@ -89,8 +88,9 @@ ex2 = Exercise(
 ex3 = Exercise(
     id="07.3",
     title="Refused or timed out?",
-    question="An association attempt fails after exactly the ACSE timeout, and a Recorder shows "
-    "TCP-OPEN followed by an A-ASSOCIATE-RQ and nothing from the other side. Which failure is it?",
+    question="A Recorder shows TCP-OPEN, then an A-ASSOCIATE-RQ, then nothing from the other side. "
+    'Which failure is it: "connection refused", "association rejected", "context rejected" '
+    'or "timeout"?',
     checker=expect_choice(
         "timeout",
         "Did the TCP connection open? If it did, somebody is listening on the port.",

@@ -87,8 +87,8 @@ ex1 = Exercise(
 ex2 = Exercise(
     id="08.2",
     title="A move to nowhere",
-    question="Send a C-MOVE of the CT study with the Move Destination 'NOWHERE', an AE title the PACS "
-    "has not been told about. What is the Status (an int, e.g. 0x0000) of the final response?",
+    question="C-MOVE the CT study to the destination 'NOWHERE', which the PACS does not know. What "
+    "is the Status of the final response (an int)?",
     checker=_status,
     hints=(
         "The C-MOVE SCP needs the destination's host and port: where would it find them?",
@@ -109,8 +109,8 @@ ex2 = Exercise(
 ex3 = Exercise(
     id="08.3",
     title="Who plays the Storage SCP?",
-    question="During a C-GET, the PACS sends each instance with a C-STORE on the same association. "
-    "Which side is the Storage SCP during those sub-operations: 'the PACS' or 'the trainee'?",
+    question="During a C-GET, which side is the Storage SCP of the C-STORE sub-operations: 'the "
+    "PACS' or 'the trainee'?",
     checker=expect_choice(
         "the trainee",
         "Roles belong to a service, not to a device: who receives the C-STORE-RQ and answers the "

@@ -69,8 +69,8 @@ ex1 = Exercise(
 ex2 = Exercise(
     id="09.2",
     title="Too late to change",
-    question="After the step was set to COMPLETED, the modality sends another N-SET with "
-    "PerformedProcedureStepStatus 'DISCONTINUED'. What Status (an int) does the PACS answer?",
+    question='What Status (an int) did the PACS answer to the N-SET "DISCONTINUED" after COMPLETED '
+    "(step 8)?",
     checker=_late_nset,
     hints=(
         "Run the N-SET again with DISCONTINUED and print hex(status.Status).",

@@ -16,9 +16,10 @@ archive = {"name": "Archive", "aet": "ARCH", "services": {
 ex1 = Exercise(
     id="10.1",
     title="JPEG 2000 only",
-    question="A CT sends CT images only as JPEG 2000 Lossless; the archive accepts CT images only in "
-    "Explicit or Implicit VR Little Endian. What is the verdict of compatible(ct, archive) for CT "
-    "Image Storage? (Use the descriptions given in the lesson's exercise cell.)",
+    question="The two descriptions are given in the exercise's setup: a CT that sends CT images only"
+    " as JPEG 2000 Lossless, an archive that accepts only Explicit or Implicit VR Little "
+    'Endian. What is the verdict for CT Image Storage ("works", "works, with a caveat" or '
+    '"will not work")?',
     checker=expect_choice(
         "will not work",
         "Both sides know the SOP class and have the right roles. What else must they share?",
@@ -45,9 +46,8 @@ ex1 = Exercise(
 ex2 = Exercise(
     id="10.2",
     title="The service outside the negotiation",
-    question="A viewer and the PACS agree on SOP classes, roles and transfer syntaxes, yet its "
-    "retrieve fails with 0xA801. Which service needs configuration beyond negotiation: C-FIND, "
-    "C-MOVE, C-GET or C-ECHO?",
+    question='Which retrieve service needs configuration beyond negotiation: "C-FIND", "C-MOVE", '
+    '"C-GET" or "C-ECHO"?',
     checker=expect_choice(
         "C-MOVE",
         "Which retrieve makes the archive open a new association to somebody: how does it find "

@@ -109,9 +109,13 @@ def ack(
     text:
         Why (for AE/AR): goes to ERR-8 (v2.5+) and MSA-3 (before v2.7).
     error_code:
-        HL7 table 0357 code for ERR; default 207 for AE, 200 for AR.
+        HL7 table 0357 code for ERR-3 (:data:`ERROR_CODES`): say what is wrong,
+        e.g. 101 required field missing, 102 data type error, 103 table value
+        not found. Default 207 (application internal error) for AE, 200
+        (unsupported message type) for AR.
     where:
-        The failing position, e.g. ``"PID-7"`` (goes to the ERR location).
+        The failing position, e.g. ``"PID-7"``: ERR-2 (error location,
+        segment^sequence^field) from v2.5, ERR-1 before.
     when, control_id:
         MSH-7 and MSH-10 of the ACK; default now, and ``"A"`` + the original
         control ID (unique as long as the sender's IDs are).

@@ -22,7 +22,8 @@ from typing import Any
 from medlab.hl7.escaping import unescape
 from medlab.hl7.message import Delimiters, delimiters, original_text, parse, segment_fields
 
-#: Short descriptions of common segments (HL7 v2.x chapters 2, 3, 4, 7).
+#: Short descriptions of common segments (HL7 v2.x chapters 2 control, 3 ADT, 4 orders,
+#: 6 financial (DG1, IN1, GT1) and 7 observations, among others).
 SEGMENT_NAMES = {
     "MSH": "Message Header",
     "EVN": "Event Type",

@@ -10,9 +10,10 @@ administrator asks of a feed go further:
   worklists and billing open.
 * **Which records were merged?** When one person got two medical record
   numbers, the master patient index merges them: ADT^A18 (merge patient
-  information, v2.3-v2.6) or ADT^A40 (merge patient - patient identifier
-  list, v2.3.1 onward), with the surviving ID in PID-3 and the retired one in
-  MRG-1 (3.4.10, 3.3.40). Studies already in the PACS under the retired ID
+  information, withdrawn in v2.7) or ADT^A40 (merge patient - patient
+  identifier list, from v2.3 onward), with the surviving ID in PID-3 and the
+  retired one in MRG-1 (HL7 v2.5.1 Chapter 3: event A40 in 3.3.40, the MRG
+  segment among the segment definitions of 3.4). Studies already in the PACS under the retired ID
   must be reconciled (IHE Radiology Patient Information Reconciliation).
 
 :func:`feed_table` turns a feed into one row per message by splitting the

@@ -93,10 +93,35 @@ class Finding:
     what: str
 
     def __str__(self) -> str:
-        return f"{self.severity.upper():7} {self.where:<14} {self.what}"
+        return f"{self.severity.upper():8} {self.where:<14} {self.what}"
 
     def __repr__(self) -> str:
         return f"Finding({self.severity} at {self.where}: {self.what})"
+
+
+class Findings(list):
+    """What :func:`validate` found: a list of :class:`Finding`, shown as a readable table."""
+
+    def __repr__(self) -> str:
+        if not self:
+            return "No findings: the message is well formed."
+        header = f"{'SEVERITY':8} {'WHERE':<14} WHAT"
+        return "\n".join([header, *(str(finding) for finding in self)])
+
+    def _repr_html_(self) -> str:
+        import html
+
+        if not self:
+            return "<p>No findings: the message is well formed.</p>"
+        rows = "".join(
+            f"<tr><td>{html.escape(f.severity)}</td><td><code>{html.escape(f.where)}</code></td>"
+            f"<td>{html.escape(f.what)}</td></tr>"
+            for f in self
+        )
+        return (
+            '<table class="medlab-findings"><thead><tr><th>severity</th><th>where</th>'
+            f"<th>what</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
 
 
 def normalize(text: str | bytes) -> str:
@@ -337,8 +362,11 @@ def er7(msg: Any) -> str:
     return original_text(msg)
 
 
-def validate(msg: Any) -> list[Finding]:
+def validate(msg: Any) -> Findings:
     """Return the problems a receiver might care about, without raising.
+
+    The result is a list of :class:`Finding` that a notebook shows as a table
+    (severity, where, what), and ``print`` as aligned lines.
 
     A structural problem that :func:`parse` refuses becomes one ``error``
     finding. For a readable message it lists: required MSH fields left
@@ -349,10 +377,10 @@ def validate(msg: Any) -> list[Finding]:
         if isinstance(msg, (str, bytes)):
             msg = parse(msg)
     except MedlabError as err:
-        return [Finding("error", err.where or "message", err.what)]
+        return Findings([Finding("error", err.where or "message", err.what)])
     from medlab.hl7.anatomy import dissect
 
-    findings: list[Finding] = []
+    findings = Findings()
     text = original_text(msg)
     delims = delimiters(text)
     msh = msh_fields(text.split("\r")[0], delims)

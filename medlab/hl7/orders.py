@@ -1,7 +1,7 @@
 """From an HL7 imaging order to a DICOM Modality Worklist item.
 
 In a radiology department the order placer (the hospital system) sends an
-order, ORM^O01 (v2.3-2.6) or OMI^O23 (v2.5 onwards), to the RIS / Department
+order, ORM^O01 (up to v2.6, withdrawn in v2.7) or OMI^O23 (v2.5 onwards), to the RIS / Department
 System Scheduler. The RIS turns it into one or more *scheduled procedure
 steps* that the modality fetches with a Modality Worklist C-FIND (PS3.4
 Annex K), so the radiographer never retypes patient details.

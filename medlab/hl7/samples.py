@@ -155,6 +155,26 @@ ADT_A06 = "\r".join(
     ]
 )
 
+#: The same change of class, sent again without the date of birth (PID-7 empty), which the
+#: RIS requires: what a receiver answers with an application error (lesson 13).
+ADT_A06_NO_DOB = "\r".join(
+    [
+        _msh(
+            "PAS",
+            "GENHOSP",
+            "RIS",
+            "RADIOLOGY",
+            "20240312141500",
+            "ADT^A06^ADT_A06",
+            "CH0009",
+            "2.5.1",
+        ),
+        "EVN|A06|20240312141500",
+        _segment("PID", {1: "1", 3: "PAT0042^^^GENHOSP^MR", 5: "DOE^JANE^Q", 8: "F"}),
+        _segment("PV1", {1: "1", 2: "I", 3: "W2^12^1^GENHOSP"}),
+    ]
+)
+
 #: Update patient information (A08) in v2.7, with a site Z-segment.
 ADT_A08_Z = "\r".join(
     [
@@ -323,6 +343,7 @@ SAMPLES: dict[str, str] = {
     "ADT_A03_CUSTOM": ADT_A03_CUSTOM,
     "ADT_A04_AE": ADT_A04_AE,
     "ADT_A06": ADT_A06,
+    "ADT_A06_NO_DOB": ADT_A06_NO_DOB,
     "ADT_A08_Z": ADT_A08_Z,
     "ORM_O01": ORM_O01,
     "OMI_O23": OMI_O23,

@@ -66,6 +66,7 @@ class HL7Explorer(WidgetDisplay):
         self._wanted_segment = segment
         self.picker.observe(self._on_pick, names="value")
         self.segments.observe(self._on_segment, names="value")
+        self.text.observe(self._on_edit, names="value")
         self.button.on_click(self._on_dissect)
         self.widget = w.VBox(
             [w.HBox([self.picker]), self.text, self.button, self.segments, self.status, self.table]
@@ -81,10 +82,7 @@ class HL7Explorer(WidgetDisplay):
         try:
             self._dissection = dissect(text)
         except MedlabError as err:
-            self._dissection = None
-            self.segments.options = []
-            self.table.value = ""
-            self.status.value = (
+            self._clear(
                 f'<span style="color:#a4262c">{html.escape(str(err))}</span> <i>(not dissected)</i>'
             )
             return
@@ -100,6 +98,15 @@ class HL7Explorer(WidgetDisplay):
         self.segments.value = wanted
         self.segments.observe(self._on_segment, names="value")
         self._show(wanted)
+
+    def _clear(self, status: str) -> None:
+        """Take the previous dissection off the screen: nothing shown belongs to old input."""
+        self._dissection = None
+        self.segments.unobserve(self._on_segment, names="value")
+        self.segments.options = []
+        self.segments.observe(self._on_segment, names="value")
+        self.table.value = ""
+        self.status.value = status
 
     def _show(self, position: str) -> None:
         if self._dissection is None or position is None:
@@ -117,6 +124,14 @@ class HL7Explorer(WidgetDisplay):
     def _on_pick(self, change: dict[str, Any]) -> None:
         if change["new"] != self.PASTED:
             self._load(self.messages[change["new"]])
+        elif self.text.value.strip():
+            self._load(self.text.value)
+        else:
+            self._clear("<i>Paste a message in the box, then press Dissect.</i>")
+
+    def _on_edit(self, _change: dict[str, Any]) -> None:
+        if self.picker.value == self.PASTED:
+            self._clear("<i>The pasted text changed: press Dissect to read it.</i>")
 
     def _on_segment(self, change: dict[str, Any]) -> None:
         self._show(change["new"])

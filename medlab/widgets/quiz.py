@@ -6,13 +6,16 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import ipywidgets
+from medlab.widgets._display import WidgetDisplay
 
+if TYPE_CHECKING:
     from medlab.check import Exercise
 
+#: What Check says when no option is selected (no verdict, nothing recorded).
+PICK_FIRST = "Pick one of the options above, then press Check."
 
-class QuizCard:
+
+class QuizCard(WidgetDisplay):
     """One question: its choices as radio buttons, a Check button and the verdict."""
 
     def __init__(self, exercise: Exercise) -> None:
@@ -21,8 +24,9 @@ class QuizCard:
         if not exercise.choices:
             raise ValueError(f"Exercise {exercise.id} has no choices; it cannot be a quiz card.")
         self.exercise = exercise
+        title = f" {html.escape(exercise.title)}" if exercise.title else ""
         self.question = w.HTML(
-            f"<b>{html.escape(exercise.id)}</b> {html.escape(exercise.question)}"
+            f"<b>{html.escape(exercise.id)}{title}</b><br>{html.escape(exercise.question)}"
         )
         self.options = w.RadioButtons(
             options=list(exercise.choices), value=None, layout={"width": "auto"}
@@ -35,16 +39,31 @@ class QuizCard:
         self.widget.add_class("medlab-quiz-card")
 
     def _on_check(self, _button: object = None) -> None:
-        answer = ... if self.options.value is None else self.options.value
-        self.verdict.value = self.exercise.check(answer)._repr_html_()
+        if self.options.value is None:  # nothing chosen: not an attempt, nothing recorded
+            self.verdict.value = f'<div class="medlab-quiz-pick">{html.escape(PICK_FIRST)}</div>'
+            return
+        self.verdict.value = self.exercise.check(self.options.value)._repr_html_()
+
+    def __repr__(self) -> str:
+        return f"Quiz card {self.exercise.id}: {self.exercise.question}"
 
 
-def quiz(exercises: Sequence[Exercise]) -> ipywidgets.VBox:
-    """Return a quiz widget with one card per multiple-choice exercise."""
-    import ipywidgets as w
+class Quiz(WidgetDisplay):
+    """Quiz cards, one per multiple-choice exercise, shown one below the other."""
 
-    cards = [QuizCard(ex) for ex in exercises if ex.choices]
-    box = w.VBox([card.widget for card in cards])
-    box.add_class("medlab-quiz")
-    box.cards = cards  # for tests and for instructors who want to inspect answers
-    return box
+    def __init__(self, exercises: Sequence[Exercise]) -> None:
+        import ipywidgets as w
+
+        self.cards = [QuizCard(ex) for ex in exercises if ex.choices]
+        self.widget = w.VBox([card.widget for card in self.cards])
+        self.widget.add_class("medlab-quiz")
+
+    def __repr__(self) -> str:
+        lines = [f"Quiz: {len(self.cards)} question(s); pick an option on each card, then Check."]
+        lines += [f"- {card.exercise.id}: {card.exercise.question}" for card in self.cards]
+        return "\n".join(lines)
+
+
+def quiz(exercises: Sequence[Exercise]) -> Quiz:
+    """Return a quiz with one card per multiple-choice exercise (others are skipped)."""
+    return Quiz(exercises)

@@ -5,6 +5,7 @@ placeholder counts as not attempted. Also the checker machinery itself."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -22,6 +23,7 @@ from medlab.check import (
     normalise,
     registry,
 )
+from medlab.check._core import TextAnswer
 
 pytestmark = pytest.mark.usefixtures("medlab_home")
 
@@ -43,31 +45,111 @@ def test_reference_solution_is_accepted(ex_id):
     assert verdict.outcome == CORRECT, verdict
 
 
+def _forms(right) -> list[re.Pattern]:
+    """Patterns that find ``right`` written in a text, whatever its type.
+
+    Token boundaries, not substrings: the code "AR" is found in "answer AR" but not in "ARE";
+    the number 2 in "2 studies" but not in "PS3.2" or "A02".
+    """
+    before, after = r"(?<![\w.])", r"(?!\w|\.\d)"
+    if isinstance(right, (set, frozenset, list)):
+        return [p for item in right for p in _forms(item)]
+    if isinstance(right, tuple):
+        sep = r"\s*[,x\u00d7]\s*"
+        return [re.compile(before + r"\(?" + sep.join(map(str, right)) + r"\)?" + after)]
+    if isinstance(right, (bytes, bytearray)):
+        right = bytes(right)
+        escaped = "".join(f"\\x{b:02x}" for b in right)
+        return [
+            re.compile(re.escape(repr(right)[2:-1]), re.I),
+            re.compile(re.escape(escaped), re.I),
+            re.compile(r"\b" + r"[\s:]?".join(f"{b:02x}" for b in right) + r"\b", re.I),
+        ]
+    if isinstance(right, bool):
+        return [re.compile(before + str(right) + after)]
+    if isinstance(right, (int, float)):
+        numbers = {repr(right)}
+        if float(right).is_integer():
+            numbers |= {str(int(right)), f"{int(right)}.0"}
+            if abs(right) > 255:
+                numbers |= {f"0x{int(right):04x}", f"{int(right):04x}h", f"{int(right):04x}"}
+        return [re.compile(before + re.escape(n) + after, re.I) for n in sorted(numbers)]
+    if isinstance(right, str):
+        words = re.findall(r"[A-Za-z0-9]+", right)
+        if re.fullmatch(r"[A-Za-z0-9 _\-]+", right) and words:
+            return [re.compile(before + r"[\W_]*".join(words) + after, re.I)]
+        return [re.compile(before + re.escape(right) + after, re.I)]
+    return []  # a message object: each such exercise has its own test
+
+
+def _reveals(right, text: str, choices=()) -> bool:
+    """Does ``text`` give ``right`` away? A text that names every choice reveals none."""
+    if choices and all(any(p.search(text) for p in _forms(c)) for c in choices):
+        return False
+    return any(pattern.search(text) for pattern in _forms(right))
+
+
+def _texts_a_trainee_sees(ex) -> list[tuple[str, str]]:
+    """Every hint and every incorrect verdict of ``ex``'s listed wrong answers."""
+    seen = [(f"hint {i + 1}", h) for i, h in enumerate(ex.hints)]
+    for code in (ex.wrong_code, *ex.wrong_answers):
+        seen.append((f"verdict on {code!r}", ex.judge(ex.run_code(code)).message))
+    checker = ex.checker
+    if isinstance(checker, TextAnswer):
+        seen.append(("checker hint", checker.hint))
+        seen += [(f"checker hint for {w!r}", h) for w, h in checker.wrong]
+    return seen
+
+
 @pytest.mark.parametrize("ex_id", list(EXERCISES))
-def test_plausible_wrong_answer_is_rejected_without_revealing(ex_id):
+def test_plausible_wrong_answer_is_rejected(ex_id):
     ex = EXERCISES[ex_id]
-    right = ex.run_code(ex.solution_code)
     verdict = ex.check(ex.run_code(ex.wrong_code))
     assert verdict.outcome == INCORRECT, verdict
     assert verdict.message
-    if isinstance(right, str) and len(right) > 3:
-        assert right.casefold() not in verdict.message.casefold(), "the hint gives the answer away"
-    for hint in ex.hints:
-        if isinstance(right, str) and len(right) > 3:
-            assert right.casefold() not in hint.casefold() or ex.choices, (
-                "a hint gives the answer away"
-            )
+
+
+@pytest.mark.parametrize("ex_id", list(EXERCISES))
+def test_no_hint_and_no_incorrect_verdict_gives_the_answer_away(ex_id):
+    ex = EXERCISES[ex_id]
+    right = ex.run_code(ex.solution_code)
+    leaks = [
+        where for where, text in _texts_a_trainee_sees(ex) if _reveals(right, text, ex.choices)
+    ]
+    assert not leaks, f"{ex_id}: the answer {right!r} shows in {leaks}"
 
 
 @pytest.mark.parametrize(
-    ("ex_id", "code"),
-    [(k, code) for k, ex in EXERCISES.items() for code in ex.wrong_answers],
+    ("right", "text", "leaks"),
+    [
+        ("AR", "ARE you sure?", False),
+        ("AR", "The answer is AR.", True),
+        ("A06", "ADT^A06 changes the class", True),
+        ("A06", "ADT^A061", False),
+        ("General Series", "Modality sits in the General Series module", True),
+        ("transfer-syntaxes-not-supported", "transfer syntaxes not supported", True),
+        (2, "see PS3.2 and A02", False),
+        (2, "it has 2 studies", True),
+        (43009, "a status of 0xA801", True),
+        (24.0, "about 24 HU", True),
+        (b"\x1c\r", "ends with \\x1c\\x0d", True),
+        (b"\x1c\r", "ends with 1C 0D", True),
+        ((600, 800, 3), "the shape is (600, 800, 3)", True),
+        ((600, 800, 3), "600 x 800", False),
+        ({"MLB-200004", "MLB-200011"}, 'e.g. {"MLB-200004"}', True),
+        ("E", "the department A&E", True),
+        ("E", "PV1-2 or EMERGENCY", False),
+    ],
 )
-def test_each_listed_misconception_is_rejected(ex_id, code):
-    ex = EXERCISES[ex_id]
-    verdict = ex.judge(ex.run_code(code))
-    assert verdict.outcome == INCORRECT, (code, verdict)
-    assert verdict.message
+def test_the_leak_check_finds_every_kind_of_answer(right, text, leaks):
+    assert _reveals(right, text) is leaks
+
+
+@pytest.mark.parametrize("ex_id", list(EXERCISES))
+def test_each_exercise_lists_at_least_three_misconceptions(ex_id):
+    assert len(EXERCISES[ex_id].wrong_answers) >= 3, (
+        f"{ex_id}: list the plausible wrong answers in Exercise.wrong_answers"
+    )
 
 
 @pytest.mark.parametrize("ex_id", list(EXERCISES))
@@ -310,3 +392,59 @@ def test_displaying_an_exercise_shows_the_question_only(ex_id):
         assert "solution_code" not in text and "wrong_code" not in text and "checker" not in text
         for line in secret_lines:
             assert line not in text, line
+
+
+# --- the registry's question is the only one: every notebook shows it -------------------
+
+_NOTEBOOKS = sorted(
+    (__import__("pathlib").Path(__file__).resolve().parents[2] / "notebooks").glob(
+        "[0-9][0-9]_*.ipynb"
+    )
+)
+
+
+def _plain_markdown(text: str) -> str:
+    """Markdown as the trainee reads it: no backticks, quotes, emphasis or line breaks."""
+    text = re.sub(r"[`*_\"']", "", text)
+    return " ".join(text.split())
+
+
+def _shows_question(ex) -> bool:
+    """Does ``ex``'s notebook render the registry's question (display or quiz), or state
+    it word for word in a markdown cell?"""
+    path = next(p for p in _NOTEBOOKS if p.stem.startswith(ex.lesson))
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    name = ex.name.replace(".", r"\.")
+    for cell in cells:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            if re.search(rf"^(display\({name}\)|{name})\s*(#.*)?$", text, re.M):
+                return True
+            if re.search(rf"quiz\(\[[^\]]*\b{name}\b", text):
+                return True
+        elif _plain_markdown(ex.question) in _plain_markdown(text):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("ex_id", list(EXERCISES))
+def test_each_notebook_shows_its_exercise_question_from_the_registry(ex_id):
+    ex = EXERCISES[ex_id]
+    assert _shows_question(ex), (
+        f"{ex_id}: the notebook neither displays {ex.name} nor states the registry's question "
+        f"word for word: {ex.question!r}"
+    )
+
+
+def test_a_library_object_instead_of_text_is_told_what_to_call():
+    import pydicom
+
+    import medlab.hl7
+    from medlab.hl7 import samples
+
+    ex = _choice_exercise(checker=expect_choice("SCU", "h"), choices=("SCU", "SCP"))
+    field = medlab.hl7.parse(samples.ADT_A04_AE).pv1.pv1_2
+    assert ".to_er7()" in ex.judge(field).message and "ElementProxy" not in ex.judge(field).message
+    element = pydicom.DataElement(0x00100010, "PN", "SCU")
+    assert ".value" in ex.judge(element).message
+    assert "not int" in ex.judge(3).message

@@ -70,3 +70,17 @@ def test_ward_feed_is_reproducible_and_has_what_the_lesson_needs(tmp_path):
     for text in list(medlab.hl7.read_log(a))[:5]:
         medlab.hl7.parse(text)  # every message is valid enough for hl7apy
     assert len(feed.plot_by_hour(df).axes) == 1
+
+
+def test_the_feed_docs_date_a40_from_v2_3_where_hl7apy_defines_it():
+    import importlib
+
+    import medlab.hl7.feed as feed_module
+
+    assert "v2.3.1 onward" not in feed_module.__doc__
+    assert (
+        "ADT^A40 (merge patient - patient\n  identifier list, from v2.3 onward)"
+        in feed_module.__doc__
+    )
+    # hl7apy's v2.3 definitions have the structure A40 uses (ADT_A39, shared by A39-A42)
+    assert "ADT_A39" in importlib.import_module("hl7apy.v2_3.messages").MESSAGES

@@ -29,6 +29,7 @@ EXPECTED = {  # name -> (hl7apy structure, version, number of segments)
     "ADT_A03_CUSTOM": ("ADT_A03", "2.6", 4),
     "ADT_A04_AE": ("ADT_A01", "2.4", 4),
     "ADT_A06": ("ADT_A06", "2.5.1", 4),
+    "ADT_A06_NO_DOB": ("ADT_A06", "2.5.1", 4),
     "ADT_A08_Z": ("ADT_A01", "2.7", 5),
     "ORM_O01": ("ORM_O01", "2.5.1", 6),
     "OMI_O23": ("OMI_O23", "2.6", 7),
@@ -204,3 +205,14 @@ def test_every_version_from_2_3_to_2_8_is_read_with_its_own_definitions(version)
     assert d["PV1-2"].datatype == expected
     reply = hl7.ack(msg, when="2024")
     assert reply.version == version and reply.msa.msa_2.to_er7() == "CH0007"
+
+
+def test_validate_shows_a_readable_table_not_finding_reprs():
+    findings = hl7.validate(samples.ADT_A08_Z)
+    shown = repr(findings)
+    assert "Finding(" not in shown
+    assert shown.splitlines()[0].split() == ["SEVERITY", "WHERE", "WHAT"]
+    assert shown.splitlines()[1].split()[:2] == ["INFO", "ZPI"]
+    assert "<table" in findings._repr_html_() and "ZPI" in findings._repr_html_()
+    assert repr(hl7.validate(samples.ADT_A06)) == "No findings: the message is well formed."
+    assert hl7.validate(samples.ADT_A06) == []  # still a list

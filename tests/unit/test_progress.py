@@ -35,6 +35,8 @@ def test_progress_counts_correct_answers_in_course_order(medlab_home):
     assert after.minutes_left < before.minutes_left
     assert "00  Start here" in repr(after) and "1/2" in repr(after)
     assert "<table>" in after._repr_html_()
+    # the figure is the lessons' time, not a time for the exercises alone (issue 14)
+    assert "min of lessons left" in repr(after) and "min of exercises left" not in repr(after)
 
 
 def test_cli_shows_progress_and_reset_asks_first(medlab_home):
