@@ -225,7 +225,7 @@ def _row(e: ev.PacsEvent) -> Row:
         return Row(e.assoc, e.message, e.sender, e.receiver, e.text, "failure")
     if isinstance(e, ev.Dimse):
         if e.status is not None:
-            label = ev.status_text(e.status)
+            label = ev.status_text(e.status, e.message)
             if e.info and not e.info.startswith("remaining="):
                 label += f" {e.info}"
             failed = (

@@ -77,7 +77,9 @@ def test_lesson06_names_normalised_iods_and_the_right_rt_sections():
 
 
 def test_hints_cite_the_right_sections():
-    assert "§10.1.3" in hints("09.1") and "§10.1.1" not in hints("09.1")  # N-SET, not N-EVENT-REPORT
+    assert "§10.1.3" in hints("09.1") and "§10.1.1" not in hints(
+        "09.1"
+    )  # N-SET, not N-EVENT-REPORT
     assert "F.5.2" in hints("11.3") and "F.5.3" not in hints("11.3")  # STUDY record, not SERIES
     assert "section 5" not in hints("07.3") and "section 7" in hints("07.3")
 
