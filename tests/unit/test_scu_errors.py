@@ -145,3 +145,20 @@ def test_explanations_do_not_blame_artim_for_the_requestors_wait():
 
     ref = _timeout().reference
     assert "ARTIM" not in ref and "acse_timeout" in ref and "§9.2" in ref
+
+
+def test_scheduling_the_same_procedure_again_does_not_list_it_twice(pacs):
+    """Re-running lesson 09's scheduling cell leaves three items, with the same IDs."""
+    day = dict(ScheduledProcedureStepStartDate="20260601", ScheduledStationAETitle="CT01")
+    for _run in range(2):
+        ids = [
+            pacs.schedule(PatientID="P1", AccessionNumber="A1", Modality="CT",
+                          ScheduledProcedureStepStartTime="090000", **day),
+            pacs.schedule(PatientID="P2", AccessionNumber="A2", Modality="CT",
+                          ScheduledProcedureStepStartTime="110000", **day),
+        ]
+        assert ids == ["SPS0001", "SPS0002"]
+    # another time (or another accession) is another procedure
+    assert pacs.schedule(PatientID="P1", AccessionNumber="A1", Modality="CT",
+                         ScheduledProcedureStepStartTime="140000", **day) == "SPS0003"
+    assert [i.AccessionNumber for i in pacs.worklist()] == ["A1", "A2", "A1"]
