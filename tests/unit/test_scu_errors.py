@@ -152,13 +152,31 @@ def test_scheduling_the_same_procedure_again_does_not_list_it_twice(pacs):
     day = dict(ScheduledProcedureStepStartDate="20260601", ScheduledStationAETitle="CT01")
     for _run in range(2):
         ids = [
-            pacs.schedule(PatientID="P1", AccessionNumber="A1", Modality="CT",
-                          ScheduledProcedureStepStartTime="090000", **day),
-            pacs.schedule(PatientID="P2", AccessionNumber="A2", Modality="CT",
-                          ScheduledProcedureStepStartTime="110000", **day),
+            pacs.schedule(
+                PatientID="P1",
+                AccessionNumber="A1",
+                Modality="CT",
+                ScheduledProcedureStepStartTime="090000",
+                **day,
+            ),
+            pacs.schedule(
+                PatientID="P2",
+                AccessionNumber="A2",
+                Modality="CT",
+                ScheduledProcedureStepStartTime="110000",
+                **day,
+            ),
         ]
         assert ids == ["SPS0001", "SPS0002"]
     # another time (or another accession) is another procedure
-    assert pacs.schedule(PatientID="P1", AccessionNumber="A1", Modality="CT",
-                         ScheduledProcedureStepStartTime="140000", **day) == "SPS0003"
+    assert (
+        pacs.schedule(
+            PatientID="P1",
+            AccessionNumber="A1",
+            Modality="CT",
+            ScheduledProcedureStepStartTime="140000",
+            **day,
+        )
+        == "SPS0003"
+    )
     assert [i.AccessionNumber for i in pacs.worklist()] == ["A1", "A2", "A1"]

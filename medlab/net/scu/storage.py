@@ -84,6 +84,12 @@ def store(
             datasets.append(pydicom.dcmread(path))
         except Exception as err:  # noqa: BLE001
             raise MedlabError(f"Not a readable DICOM file: {err}", where=str(path)) from None
+    if not datasets:
+        raise MedlabError(
+            "Nothing to send: no DICOM file or data set was given",
+            where=str(files) if isinstance(files, (str, Path)) else None,
+            fix="Give a file, a folder of DICOM files, or a list of Datasets.",
+        )
     ae = new_ae(calling)
     pairs = sorted({(str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID)) for ds in datasets})
     if len(pairs) > 128:

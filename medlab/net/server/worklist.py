@@ -78,8 +78,7 @@ class WorklistService:
                     str(sps.get("Modality", "") or ""),
                     str(sps.get("ScheduledStationAETitle", "") or ""),
                     str(sps.get("ScheduledProcedureStepStartDate", "") or ""),
-                    normalise_time(str(sps.get("ScheduledProcedureStepStartTime", "") or ""))
-                    or "",
+                    normalise_time(str(sps.get("ScheduledProcedureStepStartTime", "") or "")) or "",
                 ),
             )
             if same:
