@@ -105,8 +105,34 @@ class SequenceDiagram:
             for text in [*ax.texts, ax.title]:
                 if text.get_text():
                     box = text.get_window_extent(renderer)
+                    patch = text.get_bbox_patch()  # a lifeline's name sits in a box
+                    if patch is not None:
+                        box = patch.get_window_extent(renderer)
                     out.append((text.get_text(), (box.x0, box.y0, box.x1, box.y1)))
         return out
+
+    def readability_problems(self, min_height: float = 10.0) -> list[str]:
+        """What would make the figure hard to read at 100 % zoom (empty: nothing).
+
+        A label lower than ``min_height`` px, two labels overlapping, a label cut
+        off at the edge, or a figure wider than a notebook's output area (the lab
+        would then shrink it, and every label with it).
+        """
+        problems = []
+        boxes = self.label_boxes()
+        width, height = self.figure.bbox.width, self.figure.bbox.height
+        if width > MAX_WIDTH_IN * DPI:
+            problems.append(f"{width:.0f} px wide: the lab would shrink it")
+        for text, (x0, y0, x1, y1) in boxes:
+            if y1 - y0 < min_height:
+                problems.append(f"{text!r} is {y1 - y0:.1f} px high")
+            if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
+                problems.append(f"{text!r} is cut off")
+        for i, (a, (ax0, ay0, ax1, ay1)) in enumerate(boxes):
+            for b, (bx0, by0, bx1, by1) in boxes[i + 1 :]:
+                if min(ax1, bx1) - max(ax0, bx0) > 0.5 and min(ay1, by1) - max(ay0, by0) > 0.5:
+                    problems.append(f"{a!r} overlaps {b!r}")
+        return problems
 
     def savefig(self, path: Any) -> None:
         self.figure.savefig(path)
@@ -382,7 +408,7 @@ def _prepare(
 #: has a row of its own, ROW_IN inches (30 px) high: the figure grows with the rows.
 DPI = 100
 LABEL_PT = 8.5
-NAME_PT = 9.5
+NAME_PT = 9.0
 TITLE_PT = 11.0
 ROW_IN = 0.30
 HEAD_IN = 0.75
@@ -390,7 +416,7 @@ MAX_WIDTH_IN = 8.6  # 860 px: fits a notebook's output area without being scaled
 
 
 def _panel_width(people: list[str]) -> float:
-    return max(4.2, 1.35 * max(len(people), 2))
+    return max(4.2, 1.3 * max(len(people), 2))
 
 
 def _figure(width: float, rows: int, titled: bool) -> Any:
@@ -439,7 +465,15 @@ def _draw(ax: Any, rows: list[Row], people: list[str], title: str) -> None:
         if r.kind == "failure":
             colour = "#b71c1c"
         text = r.text(numbered)
-        label = {"fontsize": LABEL_PT, "color": colour, "clip_on": False, "gid": "label"}
+        label = {
+            "fontsize": LABEL_PT,
+            "color": colour,
+            "clip_on": False,
+            "gid": "label",
+            "zorder": 4,
+            # a light backing keeps the lifelines from striking through the text
+            "bbox": {"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.85},
+        }
         if x0 == x1:  # a note about one side (e.g. a timeout seen by the caller)
             ax.text(x0 + 0.06, y, text, va="center", **label)
             continue
