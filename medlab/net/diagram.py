@@ -99,6 +99,7 @@ class SequenceDiagram:
         The PNG is shown at its natural size, so these are screen pixels at 100 % zoom:
         what the tests check for overlap and height.
         """
+        self.figure.canvas.draw()  # the name boxes are laid out when drawn
         renderer = self.figure.canvas.get_renderer()
         out = []
         for ax in self.figure.axes:
