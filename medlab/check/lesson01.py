@@ -79,7 +79,8 @@ ex2 = Exercise(
     ),
     hints=(
         "MPPS uses N-CREATE and N-SET.",
-        "Normalised operations act on one real-world entity (here: a performed procedure step).",
+        "Ask what MPPS makes and changes: a whole image with its patient and study context, or "
+        "one record of one real-world entity (a performed procedure step)?",
     ),
     solution_code='answer = "normalised"',
     wrong_code='answer = "composite"',
