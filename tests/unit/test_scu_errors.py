@@ -180,3 +180,16 @@ def test_scheduling_the_same_procedure_again_does_not_list_it_twice(pacs):
         == "SPS0003"
     )
     assert [i.AccessionNumber for i in pacs.worklist()] == ["A1", "A2", "A1"]
+
+
+def test_the_conformance_statement_names_the_port_it_really_listens_on(pacs):
+    """Lesson 10 once showed 'Listens on 127.0.0.1:0': the configured, not the bound, port."""
+    import json
+    from pathlib import Path
+
+    assert pacs.config.port == 0 and pacs.port > 0
+    assert f"Listens on .......... 127.0.0.1:{pacs.port}\n" in pacs.conformance()
+    lesson = Path(__file__).resolve().parents[2] / "notebooks" / "10_conformance.ipynb"
+    outputs = json.dumps(json.loads(lesson.read_text())["cells"])
+    assert "Listens on .......... 127.0.0.1:" in outputs
+    assert "127.0.0.1:0\\n" not in outputs and "127.0.0.1:0 " not in outputs
