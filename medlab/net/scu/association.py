@@ -60,9 +60,19 @@ def where(target: Target, calling: str | None = None) -> str:
     return text + (f", calling AE {calling}" if calling else "")
 
 
-def _stopped(target: Target) -> bool:
+def is_stopped(target: Target) -> bool:
     """True for a target we know was started here and has been stopped since."""
     return getattr(target, "is_running", True) is False
+
+
+def stopped_error(target: Target, calling: str | None = None) -> MedlabError:
+    """The MedlabError for a target we started here and a cell has stopped since."""
+    return MedlabError(
+        f"The PACS {target.aet} is not running: it was stopped",
+        where=where(target, calling),
+        fix="Is the PACS running? It was stopped by a cell above (pacs.stop()): run the "
+        "cell that starts it again, then the cells after it.",
+    )
 
 
 def association_error(assoc: Any, target: Target, calling: str | None = None) -> MedlabError:
@@ -71,7 +81,7 @@ def association_error(assoc: Any, target: Target, calling: str | None = None) ->
 
     why = explain(assoc)
     fix = why.fix
-    if why.kind == "connection-refused" and _stopped(target):
+    if why.kind == "connection-refused" and is_stopped(target):
         name = type(target).__name__
         fix = (
             f"Is the PACS running? This {name} was stopped (by a cell above, e.g. "
@@ -88,13 +98,8 @@ def associate(ae: Any, target: Target, recorder: Recorder | None = None, **kwarg
     associations each get their own message; a stopped medlab PACS is named as
     such. ``recorder`` (optional) keeps our side of the conversation.
     """
-    if _stopped(target):
-        raise MedlabError(
-            f"The PACS {target.aet} is not running: it was stopped",
-            where=where(target, ae.ae_title.strip() if hasattr(ae, "ae_title") else None),
-            fix="Is the PACS running? It was stopped by a cell above (pacs.stop()): run the "
-            "cell that starts it again, then the cells after it.",
-        )
+    if is_stopped(target):
+        raise stopped_error(target, str(ae.ae_title).strip())
     # Always record our side: it is what tells "nobody listening" from "timeout".
     handlers = list((recorder or Recorder()).handlers)
     handlers += kwargs.pop("evt_handlers", [])
