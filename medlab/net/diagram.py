@@ -93,6 +93,48 @@ class SequenceDiagram:
 
         return plotting.png_bytes(self.figure)
 
+    def label_boxes(self) -> list[tuple[str, tuple[float, float, float, float]]]:
+        """Every text of the figure and its box ``(x0, y0, x1, y1)`` in image pixels.
+
+        The PNG is shown at its natural size, so these are screen pixels at 100 % zoom:
+        what the tests check for overlap and height.
+        """
+        self.figure.canvas.draw()  # the name boxes are laid out when drawn
+        renderer = self.figure.canvas.get_renderer()
+        out = []
+        for ax in self.figure.axes:
+            for text in [*ax.texts, ax.title]:
+                if text.get_text():
+                    box = text.get_window_extent(renderer)
+                    patch = text.get_bbox_patch()  # a lifeline's name sits in a box
+                    if patch is not None:
+                        box = patch.get_window_extent(renderer)
+                    out.append((text.get_text(), (box.x0, box.y0, box.x1, box.y1)))
+        return out
+
+    def readability_problems(self, min_height: float = 10.0) -> list[str]:
+        """What would make the figure hard to read at 100 % zoom (empty: nothing).
+
+        A label lower than ``min_height`` px, two labels overlapping, a label cut
+        off at the edge, or a figure wider than a notebook's output area (the lab
+        would then shrink it, and every label with it).
+        """
+        problems = []
+        boxes = self.label_boxes()
+        width, height = self.figure.bbox.width, self.figure.bbox.height
+        if width > MAX_WIDTH_IN * DPI:
+            problems.append(f"{width:.0f} px wide: the lab would shrink it")
+        for text, (x0, y0, x1, y1) in boxes:
+            if y1 - y0 < min_height:
+                problems.append(f"{text!r} is {y1 - y0:.1f} px high")
+            if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
+                problems.append(f"{text!r} is cut off")
+        for i, (a, (ax0, ay0, ax1, ay1)) in enumerate(boxes):
+            for b, (bx0, by0, bx1, by1) in boxes[i + 1 :]:
+                if min(ax1, bx1) - max(ax0, bx0) > 0.5 and min(ay1, by1) - max(ay0, by0) > 0.5:
+                    problems.append(f"{a!r} overlaps {b!r}")
+        return problems
+
     def savefig(self, path: Any) -> None:
         self.figure.savefig(path)
 
@@ -225,7 +267,7 @@ def _row(e: ev.PacsEvent) -> Row:
         return Row(e.assoc, e.message, e.sender, e.receiver, e.text, "failure")
     if isinstance(e, ev.Dimse):
         if e.status is not None:
-            label = ev.status_text(e.status)
+            label = ev.status_text(e.status, e.message)
             if e.info and not e.info.startswith("remaining="):
                 label += f" {e.info}"
             failed = (
@@ -297,16 +339,66 @@ def _participants(rows: list[Row], order: Sequence[str] | None) -> list[str]:
     return people
 
 
+def _connection(assoc: Any) -> str | None:
+    """Our end (``host:port``) of a helper's or a pynetdicom association, if known."""
+    connection = getattr(assoc, "connection", None)
+    if isinstance(connection, str) and connection:
+        return connection
+    requestor = getattr(assoc, "requestor", None)
+    if requestor is not None and getattr(assoc, "is_requestor", True):
+        return f"{requestor.address}:{requestor.port}"
+    return None
+
+
+def select(events: Sequence[ev.PacsEvent], assoc: Any, source: Any = None) -> set[int]:
+    """The association numbers that ``assoc`` stands for in ``events``.
+
+    ``assoc`` is a number (or several), a pynetdicom ``Association`` we opened,
+    or a helper's result (``StoreReport``, ``QueryResult``, ``RetrieveResult``,
+    ``CommitmentResult``: their ``connection``). The recording side (a PACS)
+    knows our association by our end of its TCP connection. Associations that
+    side opened *while serving it* (the C-MOVE's C-STORE sub-operations to
+    RECEIVER) belong to it too.
+    """
+    if isinstance(assoc, int):
+        return {assoc}
+    if isinstance(assoc, (list, tuple, set, frozenset)) and all(isinstance(a, int) for a in assoc):
+        return set(assoc)
+    known = getattr(source, "known", None)
+    if known is not None and hasattr(assoc, "requestor"):
+        state = known(assoc)  # a Recorder numbered this association itself
+        if state is not None:
+            return {state.n}
+    connection = _connection(assoc)
+    main = {e.assoc for e in events if connection and e.peer == connection}
+    if not main:
+        return set()
+    mine = [e for e in events if e.assoc in main]
+    start, stop = min(e.time for e in mine), max(e.time for e in mine)
+    server = {e.receiver for e in mine if isinstance(e, ev.AssociationRequest)}
+    caused = set()
+    for e in events:
+        if (
+            isinstance(e, ev.Transport)
+            and e.message == "TCP-OPEN"
+            and e.sender in server
+            and start <= e.time <= stop
+        ):
+            caused.add(e.assoc)
+    return main | caused
+
+
 def _prepare(
     events: Sequence[ev.PacsEvent],
     transport: bool,
     collapse: bool,
-    assoc: int | Sequence[int] | None,
+    assoc: Any,
     dimse_only: bool = False,
+    source: Any = None,
 ) -> list[Row]:
     evs = _fill_unknown(_merge_orphans(list(events)))
     if assoc is not None:
-        wanted = {assoc} if isinstance(assoc, int) else set(assoc)
+        wanted = select(evs, assoc, source)
         evs = [e for e in evs if e.assoc in wanted]
     if dimse_only:
         evs = [e for e in evs if isinstance(e, (ev.Dimse, ev.Note, ev.AssociationReject, ev.Abort))]
@@ -314,27 +406,61 @@ def _prepare(
     return fold(rows) if collapse else rows
 
 
+#: Drawing sizes, chosen to be read at the lab's default zoom: a PNG at :data:`DPI`
+#: is shown at its natural size (one image pixel per CSS pixel), so a label of
+#: LABEL_PT points is LABEL_PT * DPI / 72 px high (about 12 px), and every message
+#: has a row of its own, ROW_IN inches (30 px) high: the figure grows with the rows.
+DPI = 100
+LABEL_PT = 8.5
+NAME_PT = 9.0
+TITLE_PT = 11.0
+ROW_IN = 0.30
+HEAD_IN = 0.75
+MAX_WIDTH_IN = 8.6  # 860 px: fits a notebook's output area without being scaled down
+
+
+def _panel_width(people: list[str]) -> float:
+    return max(4.2, 1.3 * max(len(people), 2))
+
+
+def _figure(width: float, rows: int, titled: bool) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    height = HEAD_IN + (0.3 if titled else 0.0) + ROW_IN * max(rows, 2) + 0.15
+    fig = Figure(figsize=(min(width, MAX_WIDTH_IN), height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _place(fig: Any, ax: Any, rows: int, titled: bool, left: float, width: float) -> None:
+    """Put ``ax`` so that one data unit on y is exactly one row (ROW_IN)."""
+    height_in = fig.get_figheight()
+    body = HEAD_IN + ROW_IN * max(rows, 2)
+    ax.set_position((left, 0.15 / height_in, width, body / height_in))
+    ax.set_ylim(max(rows, 2) - 0.5, -HEAD_IN / ROW_IN - 0.5)
+
+
 def _draw(ax: Any, rows: list[Row], people: list[str], title: str) -> None:
     numbered = len({r.assoc for r in rows}) > 1
-    n = max(len(rows), 1)
+    n = max(len(rows), 2)
     xs = {p: i for i, p in enumerate(people)}
     ax.set_xlim(-0.6, max(len(people) - 1, 1) + 0.6)
-    ax.set_ylim(n + 0.2, -1.2)
     ax.set_axis_off()
+    head = -HEAD_IN / ROW_IN  # lifeline names sit in the header, above row 0
     for p, x in xs.items():
-        ax.plot([x, x], [-0.5, n], color="0.6", lw=1, zorder=1)
+        ax.plot([x, x], [head + 1.2, n - 0.5], color="0.6", lw=1, zorder=1)
         ax.text(
             x,
-            -0.8,
+            head + 0.6,
             p,
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=NAME_PT,
             weight="bold",
-            bbox={"boxstyle": "round,pad=0.25", "fc": "0.93", "ec": "0.5"},
+            bbox={"boxstyle": "round,pad=0.3", "fc": "0.93", "ec": "0.5"},
         )
-    for y, r in enumerate(rows, start=0):
-        y = y + 0.35
+    for y, r in enumerate(rows):
         x0, x1 = xs[r.sender], xs[r.receiver]
         colour = COLOURS[(r.assoc - 1) % len(COLOURS)]
         style = "-"
@@ -343,13 +469,22 @@ def _draw(ax: Any, rows: list[Row], people: list[str], title: str) -> None:
         if r.kind == "failure":
             colour = "#b71c1c"
         text = r.text(numbered)
+        label = {
+            "fontsize": LABEL_PT,
+            "color": colour,
+            "clip_on": False,
+            "gid": "label",
+            "zorder": 4,
+            # a light backing keeps the lifelines from striking through the text
+            "bbox": {"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.85},
+        }
         if x0 == x1:  # a note about one side (e.g. a timeout seen by the caller)
-            ax.text(x0 + 0.05, y, text, fontsize=6.5, color=colour, va="center")
+            ax.text(x0 + 0.06, y, text, va="center", **label)
             continue
         ax.annotate(
             "",
-            xy=(x1, y),
-            xytext=(x0, y),
+            xy=(x1, y + 0.25),
+            xytext=(x0, y + 0.25),
             arrowprops={
                 "arrowstyle": "-|>",
                 "color": colour,
@@ -361,19 +496,33 @@ def _draw(ax: Any, rows: list[Row], people: list[str], title: str) -> None:
             zorder=3,
         )
         if r.message == "NO-CONNECTION":
-            ax.plot([x1 - 0.05 * (1 if x1 > x0 else -1)], [y], "x", color=colour, ms=8, mew=2)
-        ax.text(
-            (x0 + x1) / 2,
-            y - 0.12,
-            text,
-            ha="center",
-            va="bottom",
-            fontsize=6.5,
-            color=colour,
-            clip_on=False,
-        )
+            ax.plot(
+                [x1 - 0.05 * (1 if x1 > x0 else -1)], [y + 0.25], "x", color=colour, ms=8, mew=2
+            )
+        ax.text((x0 + x1) / 2, y + 0.12, text, ha="center", va="bottom", **label)
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=TITLE_PT, pad=4)
+
+
+def _keep_inside(fig: Any) -> None:
+    """Slide any label that sticks out of the figure back inside (labels never clip)."""
+    renderer = fig.canvas.get_renderer()
+    width = fig.bbox.width
+    for ax in fig.axes:
+        for text in ax.texts:
+            if text.get_gid() != "label":
+                continue
+            box = text.get_window_extent(renderer)
+            shift = 0.0
+            if box.x0 < 2:
+                shift = 2 - box.x0
+            elif box.x1 > width - 2:
+                shift = (width - 2) - box.x1
+            if shift:
+                x, y = text.get_position()
+                data = ax.transData
+                px = data.transform((x, y))
+                text.set_position(data.inverted().transform((px[0] + shift, px[1])))
 
 
 def sequence_diagram(
@@ -382,9 +531,9 @@ def sequence_diagram(
     title: str = "",
     transport: bool = True,
     collapse: bool = True,
-    assoc: int | Sequence[int] | None = None,
+    assoc: Any = None,
     participants: Sequence[str] | None = None,
-    width: float = 7.0,
+    width: float | None = None,
     dimse_only: bool = False,
 ) -> SequenceDiagram:
     """Draw recorded events as a sequence diagram (one arrow per PDU / DIMSE message).
@@ -401,20 +550,28 @@ def sequence_diagram(
     collapse:
         Fold repeated exchanges into one row ``×n``.
     assoc:
-        Only this association number (or these).
+        Only this association: its number (or several), the pynetdicom
+        ``Association`` we opened, or a helper's result (see :func:`select`).
+        Re-running other cells then never changes what the diagram is about.
     participants:
         Lifeline order, left to right (others are added as they appear).
+    width:
+        Figure width in inches (default: grows with the lifelines, at most 8.6).
     dimse_only:
         Leave out TCP and the association PDUs: only requests, responses and
         failures (a whole day of work fits in one figure).
-    """
-    from medlab import plotting
 
-    rows = _prepare(events_of(events), transport, collapse, assoc, dimse_only)
+    The figure grows one row (30 px) per message, labels are about 12 px high
+    and never overlap (:meth:`SequenceDiagram.label_boxes`).
+    """
+    source = events
+    rows = _prepare(events_of(events), transport, collapse, assoc, dimse_only, source)
     people = _participants(rows, participants)
-    fig = plotting.figure(width, min(4.0, 0.9 + 0.2 * max(len(rows), 2)), layout=None)
-    ax = fig.add_axes((0.01, 0.01, 0.98, 0.90 if title else 0.98))
+    fig = _figure(width or _panel_width(people), len(rows), bool(title))
+    ax = fig.add_axes((0, 0, 1, 1))
+    _place(fig, ax, len(rows), bool(title), 0.01, 0.98)
     _draw(ax, rows, people, title)
+    _keep_inside(fig)
     return SequenceDiagram([(title, people, rows)], fig)
 
 
@@ -425,20 +582,29 @@ def side_by_side(
     collapse: bool = True,
     participants: Sequence[str] | None = None,
 ) -> SequenceDiagram:
-    """Two (or more) conversations next to each other, e.g. C-MOVE beside C-GET."""
-    from medlab import plotting
+    """Two (or more) conversations next to each other, e.g. C-MOVE beside C-GET.
 
-    prepared = [_prepare(events_of(events), transport, collapse, None) for events in event_lists]
+    Give each conversation as events (a PACS, a Recorder, a list), or as
+    ``(events, assoc)`` to draw only that association (see :func:`select`).
+    """
+    prepared, peoples = [], []
+    for item in event_lists:
+        events, assoc = item if isinstance(item, tuple) else (item, None)
+        rows = _prepare(events_of(events), transport, collapse, assoc, source=events)
+        prepared.append(rows)
+        peoples.append(_participants(rows, participants))
     longest = max((len(rows) for rows in prepared), default=2)
-    fig = plotting.figure(8.0, min(4.0, 0.9 + 0.2 * max(longest, 2)), layout=None)
+    titled = any(titles)
+    fig = _figure(sum(_panel_width(p) for p in peoples), longest, titled)
     panels = []
     k = len(prepared)
     for i, rows in enumerate(prepared):
         title = titles[i] if i < len(titles) else ""
-        people = _participants(rows, participants)
-        ax = fig.add_axes((i / k + 0.005, 0.01, 1 / k - 0.01, 0.90))
-        _draw(ax, rows, people, title)
-        panels.append((title, people, rows))
+        ax = fig.add_axes((0, 0, 1, 1))
+        _place(fig, ax, longest, titled, i / k + 0.005, 1 / k - 0.01)
+        _draw(ax, rows, peoples[i], title)
+        panels.append((title, peoples[i], rows))
+    _keep_inside(fig)
     return SequenceDiagram(panels, fig)
 
 
@@ -447,6 +613,7 @@ __all__ = [
     "SequenceDiagram",
     "events_of",
     "fold",
+    "select",
     "sequence_diagram",
     "side_by_side",
     "transcript",

@@ -51,31 +51,58 @@ def uid_name(uid: str) -> str:
     return name or uid
 
 
+#: medlab's names for the statuses the course meets (PS3.7 Annex C; PS3.4 per service).
+#: They take precedence over pynetdicom's per-service tables, which fill in the rest.
+STATUS_NAMES = {
+    0x0000: "Success",
+    0x0001: "Warning (requested optional attributes not supported)",
+    0x0106: "Invalid attribute value",
+    0x0110: "Processing failure",
+    0x0111: "Duplicate SOP Instance",
+    0x0112: "No such SOP Instance",
+    0x0122: "SOP class not supported",
+    0xA700: "Out of resources",
+    0xA801: "Move Destination unknown",
+    0xA900: "Identifier/Data set does not match SOP Class",
+    0xB000: "Warning (sub-operations failed)",
+    0xFE00: "Cancel",
+    0xFF00: "Pending",
+    0xFF01: "Pending (optional keys not supported)",
+}
+
+#: DIMSE command -> the pynetdicom status table of its service (PS3.4 per service).
+_SERVICE_TABLES = {
+    "C-STORE": "STORAGE_SERVICE_CLASS_STATUS",
+    "C-FIND": "QR_FIND_SERVICE_CLASS_STATUS",
+    "C-MOVE": "QR_MOVE_SERVICE_CLASS_STATUS",
+    "C-GET": "QR_GET_SERVICE_CLASS_STATUS",
+    "N-CREATE": "PROCEDURE_STEP_STATUS",
+    "N-SET": "PROCEDURE_STEP_STATUS",
+}
+
+
+def status_name(status: int, command: str = "") -> str:
+    """The name of a DIMSE status, from one table: :data:`STATUS_NAMES`, then pynetdicom's."""
+    if status in STATUS_NAMES:
+        return STATUS_NAMES[status]
+    try:
+        from pynetdicom import status as tables
+
+        service = _SERVICE_TABLES.get(command.removesuffix("-RSP").removesuffix("-RQ"), "")
+        for table_name in (service, "GENERAL_STATUS"):
+            table = getattr(tables, table_name, None) if table_name else None
+            if table and status in table and table[status][1]:
+                return str(table[status][1])
+        return str(tables.code_to_category(status))
+    except Exception:  # noqa: BLE001 - a name is cosmetic
+        return ""
+
+
 def status_text(status: int | None, command: str = "") -> str:
-    """``0x0000 Success``-style text for a DIMSE status (PS3.7 Annex C)."""
+    """``0x0111 Duplicate SOP Instance``-style text for a DIMSE status (PS3.7 Annex C)."""
     if status is None:
         return ""
-    try:
-        from pynetdicom.status import code_to_category
-
-        category = code_to_category(status)
-    except Exception:  # noqa: BLE001
-        category = ""
-    special = {
-        0xA801: "Move Destination unknown",
-        0xFE00: "Cancel",
-        0xFF01: "Pending (optional keys not supported)",
-        0xB000: "Warning (sub-operations failed)",
-        0xA700: "Out of resources",
-        0xA900: "Identifier/Data set does not match SOP Class",
-        0x0110: "Processing failure",
-        0x0111: "Duplicate SOP instance",
-        0x0112: "No such SOP instance",
-        0x0106: "Invalid attribute value",
-        0x0122: "SOP class not supported",
-    }
-    text = special.get(status, category)
-    return f"0x{status:04X} {text}".rstrip()
+    return f"0x{status:04X} {status_name(status, command)}".rstrip()
 
 
 @dataclass(frozen=True)
@@ -195,7 +222,7 @@ class Dimse(PacsEvent):
     def details(self) -> str:
         parts = [f"id={self.message_id}"]
         if self.status is not None:
-            parts.append(status_text(self.status))
+            parts.append(status_text(self.status, self.message))
         elif self.sop_class:
             parts.append(uid_name(self.sop_class))
         if self.info:

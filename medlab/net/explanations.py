@@ -120,6 +120,13 @@ _STATUS_WHY = {
         "No such SOP instance (e.g. an MPPS UID the archive never created).",
         "Use the UID from the N-CREATE.",
     ),
+    0x0111: (
+        "An instance with this SOP Instance UID already exists at the SCP: the N-CREATE was "
+        "already done (re-running its cell sends it again). For MPPS, the procedure step "
+        "already exists.",
+        "Change the existing instance with N-SET (same UID), or start a new procedure step "
+        "with a new SOP Instance UID.",
+    ),
     0xFE00: ("The operation was cancelled (C-CANCEL).", ""),
 }
 
@@ -142,7 +149,7 @@ def explain(thing: Any) -> Explanation:
             "No response: the status is empty",
             "The peer never answered within the DIMSE timeout, or the association was aborted.",
             "Check that the association is still established; raise dimse_timeout for slow servers.",
-            "PS3.7 §9.1 (DIMSE-C responses)",
+            "PS3.7 §9.1 (DIMSE-C) and §10.1 (DIMSE-N): every request gets a response with a Status",
         )
     if hasattr(thing, "is_established") and hasattr(thing, "acceptor"):
         return _explain_association(thing)
@@ -188,7 +195,7 @@ def _explain_association(assoc: Any) -> Explanation:
         result = REJECT_RESULT.get(int(getattr(prim, "result", 0) or 0), "rejected")
         return _reject(result, REJECT_SOURCE.get(source, "?"), reason, str(assoc.acceptor.ae_title))
     if list(getattr(assoc, "rejected_contexts", []) or []):
-        # An AC arrived but accepted nothing: the requestor then aborts (PS3.8 §9.3.3).
+        # An A-ASSOCIATE-AC (PS3.8 §9.3.3) accepted nothing: pynetdicom then aborts.
         return _explain_contexts(assoc)
     events = _recorder_events(assoc)
     if events is not None:
@@ -199,7 +206,7 @@ def _explain_association(assoc: Any) -> Explanation:
         "Without a Recorder attached we cannot tell 'nobody listening' from 'timeout'.",
         "Check host and port (is the server running?), then attach medlab.net.scu.Recorder() "
         "to see which it was.",
-        "PS3.8 §9.3.8 (A-ABORT), §9.1 (ARTIM timer)",
+        "PS3.8 §9.3.8 (A-ABORT PDU); §9.2 (state machine)",
     )
 
 
@@ -317,7 +324,9 @@ def _timeout() -> Explanation:
         "Something accepted the TCP connection but never replied: a hung server, a firewall or "
         "load balancer in between, or a program that does not speak DICOM on that port.",
         "Check that the port really is the DICOM port; raise acse_timeout only for a slow server.",
-        "PS3.8 §9.1 (ARTIM timer), PS3.8 §9.3.8 (A-ABORT)",
+        "PS3.8 §9.2 (the state machine starts no timer while the requestor awaits the "
+        "A-ASSOCIATE-AC: the limit is the implementation's own, pynetdicom's acse_timeout), "
+        "PS3.8 §9.3.8 (A-ABORT)",
     )
 
 

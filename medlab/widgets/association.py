@@ -125,6 +125,7 @@ class Negotiation(WidgetDisplay):
 
         from medlab.net.explanations import explain
         from medlab.net.scu import Recorder
+        from medlab.net.scu.association import is_stopped, stopped_error
 
         self.runs += 1
         sops = [SOP_CLASSES[s] for s in self.sop_classes.value]
@@ -135,7 +136,15 @@ class Negotiation(WidgetDisplay):
             self.table.value = "<i>Choose at least one SOP class and one transfer syntax.</i>"
             self.status.value = f"<span>negotiation #{self.runs} done: nothing proposed</span>"
             return []
-        ae = AE(ae_title=self.calling.value.strip() or "TRAINEE")
+        calling = self.calling.value.strip() or "TRAINEE"
+        if is_stopped(self.target):  # say so, rather than "nobody listening"
+            self.results, self.explanation = [], None
+            self.table.value = f"<b style='color:#b71c1c'>{html.escape(str(stopped_error(self.target, calling)))}</b>"
+            self.status.value = (
+                f"<span>negotiation #{self.runs} not sent: the PACS was stopped</span>"
+            )
+            return []
+        ae = AE(ae_title=calling)
         ae.acse_timeout = 5
         ae.connection_timeout = 5
         for uid in sops:

@@ -16,9 +16,11 @@ from typing import Any
 
 from medlab.widgets._display import WidgetDisplay
 
-#: Form fields (keyword -> label) and the levels where they are sent as matching
-#: keys. Below STUDY level, only the unique keys of the levels above may be given
-#: (hierarchical search, PS3.4 C.4.1); others in the form are then ignored.
+#: Form fields (keyword -> label) and the levels where they are matching keys.
+#: Below STUDY level a hierarchical query names the levels above only by their
+#: unique keys (PS3.4 C.4.1.2.1, C.4.1.3.1.1): a field that is not a key at the
+#: chosen level is disabled when empty, and flagged when filled in; a query with
+#: a flagged field is not sent (it would silently match more than asked for).
 FIELDS = {
     "PatientName": ("Patient name", ("PATIENT", "STUDY")),
     "PatientID": ("Patient ID", ("PATIENT", "STUDY")),
@@ -63,6 +65,9 @@ class QueryBuilder(WidgetDisplay):
         )
         self.status.add_class("medlab-query-status")
         self.button.on_click(lambda _b: self.run())
+        self.level.observe(lambda _c: self._refresh(), names="value")
+        for text in self.fields.values():
+            text.observe(lambda _c: self._refresh(), names="value")
         keys = list(self.fields.values())
         self.widget = w.VBox(
             [
@@ -74,6 +79,43 @@ class QueryBuilder(WidgetDisplay):
             ]
         )
         self.widget.add_class("medlab-query-builder")
+        self._refresh()
+
+    def not_keys(self) -> dict[str, str]:
+        """Fields filled in that are not matching keys at the chosen level (query refused)."""
+        level = self.level.value
+        return {
+            key: text.value.strip()
+            for key, text in self.fields.items()
+            if text.value.strip() and level not in FIELDS[key][1]
+        }
+
+    def _refresh(self) -> None:
+        """Disable the fields that are not keys at this level; flag those filled in."""
+        level = self.level.value
+        for key, text in self.fields.items():
+            applies = level in FIELDS[key][1]
+            filled = bool(text.value.strip())
+            text.disabled = not applies and not filled  # a filled one stays editable: clear it
+            text.placeholder = "(any)" if applies else f"(not a key at {level} level)"
+            if not applies and filled:
+                text.add_class("medlab-not-a-key")
+            else:
+                text.remove_class("medlab-not-a-key")
+        flagged = self.not_keys()
+        if flagged:
+            self.status.value = f"<span style='color:#b71c1c'>{html.escape(self._refusal())}</span>"
+
+    def _refusal(self) -> str:
+        level = self.level.value
+        names = ", ".join(FIELDS[k][0] for k in self.not_keys())
+        above = "Study UID" if level in ("SERIES", "IMAGE") else "the keys of this level"
+        return (
+            f"not sent: {names} is not a key of a {level} query. Below STUDY level a "
+            f"hierarchical query names the levels above only by their unique keys ({above}; "
+            "PS3.4 C.4.1.2.1), so the archive would ignore it and match more than you asked. "
+            "Clear it, or query at STUDY level first and use the Study UID it returns."
+        )
 
     def keys(self) -> dict[str, str]:
         """The matching keys filled in that apply at the chosen level."""
@@ -91,6 +133,15 @@ class QueryBuilder(WidgetDisplay):
         from medlab.net.scu import find, query_dataset
 
         self.runs += 1
+        if self.not_keys():  # never drop a key silently: refuse, and say why
+            self.result = None
+            self.identifier.value = ""
+            self.table.value = ""
+            self.status.value = (
+                f"<span style='color:#b71c1c'>query #{self.runs} {html.escape(self._refusal())}"
+                "</span>"
+            )
+            return None
         keys = self.keys()
         level = self.level.value
         shown = query_dataset(level, keys)

@@ -1,11 +1,12 @@
 """Lessons 07, 08 and 10 in a real browser: run each lesson up to its final "stop
 the PACS" cell, drive its widget against the running PACS (negotiate, query,
 edit a conformance), see the result change, then run the rest so the PACS stops.
-(Lesson 09 has no widget: nbval runs it.)"""
+Lesson 09 is run whole: its day-long sequence diagram must be shown at its size."""
 
 from __future__ import annotations
 
 import support
+from diagram_screen import diagram_on_screen
 
 
 def _wait_until_run(page) -> None:
@@ -55,6 +56,8 @@ def test_lesson07_negotiation_widget(lab, lab_page):
     page = lab_page
     stop_cell = open_and_run_until_stop(page, lab, "07_associations.ipynb")
     assert page.get_by_text("C-ECHO status: 0x0000").count() >= 1
+    echo = diagram_on_screen(page, "C-ECHO, as the PACS recorded it")
+    assert echo["natural"][1] >= 30 * 8  # one 30 px row per message of the echo
     widget = page.locator(".medlab-negotiation").first
     widget.wait_for()
     lists = widget.locator(".widget-select-multiple select")
@@ -87,7 +90,30 @@ def test_lesson08_query_builder(lab, lab_page):
     builder.locator(".widget-dropdown select").select_option("PATIENT")
     builder.locator("button.medlab-find").click()
     support.wait_for_text(page, ".medlab-query-status", "query #2 done: 2 match(es)")
+    # a key that does not apply at the level is flagged and the query refused, never dropped
+    builder.locator(".widget-dropdown select").select_option("STUDY")
+    builder.locator(".widget-text", has_text="Patient ID").locator("input").fill("MLB-1005??")
+    builder.locator(".widget-dropdown select").select_option("SERIES")
+    builder.locator(".medlab-not-a-key").first.wait_for(timeout=30_000)
+    support.wait_for_text(page, ".medlab-query-status", "not sent: Patient ID is not a key")
+    builder.locator("button.medlab-find").click()
+    support.wait_for_text(
+        page, ".medlab-query-status", "query #3 not sent: Patient ID is not a key"
+    )
+    builder.locator(".widget-text", has_text="Patient ID").locator("input").fill("")
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.medlab-query-builder .widget-text')]
+            .some(w => w.textContent.includes('Patient ID') && w.querySelector('input').disabled)""",
+        timeout=30_000,
+    )
     finish(page, stop_cell)
+
+
+def test_lesson09_day_diagram_is_readable_on_screen(lab, lab_page):
+    page = support.run_notebook(lab_page, lab, "09_worklist_and_mpps.ipynb")
+    day = diagram_on_screen(page, "The modality's day (DIMSE only)")
+    assert day["natural"][1] >= 30 * 15  # 22 messages folded into 15 rows, 30 px each
+    assert page.get_by_text("still listening: False").count() >= 1
 
 
 def test_lesson10_compat_editor(lab, lab_page):

@@ -61,12 +61,27 @@ def test_one_arrow_per_message_with_statuses_and_named_lifelines():
     assert repr(diagram) == "SequenceDiagram(TRAINEE / MEDLAB - 6 message(s), 1 association(s))"
 
 
-def test_figure_is_small_and_renders_to_png():
+def assert_readable(diagram):
+    """Labels at least 10 px high at 100 % zoom, none overlapping another, all inside."""
+    assert diagram.readability_problems() == []
+    assert diagram.readability_problems(min_height=40), "the check can fail"
+
+
+def test_figure_is_readable_and_renders_to_png():
     diagram = sequence_diagram(echo_events(), title="echo")
-    width, height = diagram.figure.get_size_inches()
-    assert width <= 8 and height <= 4 and diagram.figure.dpi <= 80
+    assert diagram.figure.dpi == 100
+    assert_readable(diagram)
     png = diagram._repr_png_()
     assert png.startswith(b"\x89PNG")
+
+
+def test_the_figure_grows_with_the_messages_and_labels_never_overlap():
+    many = [e for n in range(1, 16) for e in echo_events(n, calling=f"CT{n % 4}")]
+    small, big = sequence_diagram(echo_events()), sequence_diagram(many, title="a busy day")
+    assert len(big.rows) > 100
+    assert big.figure.bbox.height > 10 * small.figure.bbox.height
+    assert_readable(big)
+    assert_readable(side_by_side(many, echo_events(), titles=("busy", "quiet")))
 
 
 def test_transport_and_pdus_can_be_left_out():
@@ -142,7 +157,7 @@ def test_side_by_side_has_one_panel_each():
     assert [p[0] for p in diagram.panels] == ["a", "b"]
     assert diagram.participants == ["TRAINEE", "MEDLAB", "CT01"]
     assert "[a]" in diagram.text() and "[b]" in diagram.text()
-    assert diagram.figure.get_size_inches()[0] <= 8
+    assert_readable(diagram)
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +209,29 @@ def test_recorder_sees_what_the_server_cannot():
     assert messages[:2] == ["TCP-OPEN", "A-ASSOCIATE-RQ"] and "TIMEOUT" in messages
     rows = sequence_diagram(silent_rec).rows
     assert any(r.kind == "failure" and r.message == "TIMEOUT" for r in rows)
+
+
+def test_a_diagram_draws_the_association_it_is_about(pacs):
+    """Lesson 07 step 5 re-run after later cells: only the echo, not every association."""
+    from pynetdicom import AE
+
+    from medlab.net import scu
+    from medlab.net.samples import make_instance
+
+    ae = AE(ae_title="TRAINEE")
+    ae.add_requested_context("1.2.840.10008.1.1")
+    echo = ae.associate(pacs.host, pacs.port, ae_title=pacs.aet)
+    echo.send_c_echo()
+    echo.release()
+    for _rerun in range(2):  # other cells open more associations, then the diagram is re-run
+        assert scu.echo(pacs) == 0
+        report = scu.store([make_instance(1, 1, 1, 1)], pacs)
+        diagram = sequence_diagram(pacs, assoc=echo, title="C-ECHO")
+        assert len({r.assoc for r in diagram.rows}) == 1
+        assert [r.message for r in diagram.rows if r.kind == "dimse"] == [
+            "C-ECHO-RQ",
+            "C-ECHO-RSP",
+        ]
+        only_store = sequence_diagram(pacs, assoc=report)
+        assert len({r.assoc for r in only_store.rows}) == 1
+        assert not any(r.message.startswith("C-ECHO") for r in only_store.rows)

@@ -122,3 +122,15 @@ def test_module_is_callable_as_the_function():
     import medlab.net
 
     assert medlab.net.explain(0xA801).kind == "failure"
+
+
+def test_negotiating_with_a_stopped_pacs_says_it_was_stopped(tmp_path):
+    from medlab.net import scu
+    from medlab.widgets import negotiation
+
+    stopped = scu.start_pacs(root=tmp_path / "pacs")
+    stopped.stop()
+    widget = negotiation(stopped)
+    assert widget.negotiate() == []
+    assert "not sent: the PACS was stopped" in widget.status.value
+    assert "Is the PACS running?" in widget.table.value

@@ -40,12 +40,42 @@ def test_builder_queries_at_the_chosen_level(pacs):
     builder.fields["PatientName"].value = ""
     builder.fields["StudyDate"].value = "20260401-20260430"
     assert builder.run().column("PatientID") == ["MLB-100587"]
-    builder.level.value = "SERIES"  # StudyDate is not a SERIES key: ignored there
+    builder.fields["StudyDate"].value = ""
+    builder.level.value = "SERIES"
     builder.fields["StudyInstanceUID"].value = str(result[0].StudyInstanceUID)
     builder.button.click()
     assert builder.result.column("SeriesNumber") == ["1", "2"]
     assert builder.keys() == {"StudyInstanceUID": str(result[0].StudyInstanceUID)}
     assert repr(builder) == "QueryBuilder(target MEDLAB, level SERIES)"
+
+
+def test_a_field_that_is_not_a_key_at_the_level_is_flagged_and_never_dropped(pacs):
+    """Issue 14: PatientID=MLB-1005?? at SERIES level returned another patient's series."""
+    from medlab.widgets import query_builder
+
+    builder = query_builder(pacs)
+    patient_id = builder.fields["PatientID"]
+    assert not patient_id.disabled and patient_id.placeholder == "(any)"
+    builder.level.value = "SERIES"
+    assert patient_id.disabled and patient_id.placeholder == "(not a key at SERIES level)"
+    assert not builder.fields["StudyInstanceUID"].disabled
+    builder.level.value = "STUDY"
+    patient_id.value = "MLB-1005??"
+    builder.level.value = "SERIES"
+    assert not patient_id.disabled, "a filled-in field stays editable, so it can be cleared"
+    assert "medlab-not-a-key" in patient_id._dom_classes
+    assert "not sent: Patient ID is not a key of a SERIES query" in builder.status.value
+    before = len(pacs.events)
+    builder.button.click()
+    assert builder.result is None and len(pacs.events) == before, "nothing may be sent"
+    assert "query #1 not sent: Patient ID" in builder.status.value
+    assert "PS3.4 C.4.1.2.1" in builder.status.value and "Study UID" in builder.status.value
+    patient_id.value = ""
+    assert patient_id.disabled and "medlab-not-a-key" not in patient_id._dom_classes
+    study = scu.find(pacs, "STUDY", PatientID="MLB-1005??")[0].StudyInstanceUID
+    builder.fields["StudyInstanceUID"].value = str(study)
+    assert builder.run().column("Modality") == ["MR"]  # only that patient's series
+    assert "PatientID" not in builder.identifier.value
 
 
 def test_builder_reports_an_unreachable_target():

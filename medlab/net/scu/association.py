@@ -1,8 +1,24 @@
-"""What every client call shares: our AE, the association, the target it goes to."""
+"""What every client call shares: our AE, the association, the target it goes to.
+
+Every helper of :mod:`medlab.net.scu` opens its association with
+:func:`associate` and keeps it in an :class:`Association`, so that each way a
+conversation can fail ends in one :class:`~medlab.errors.MedlabError` that says
+what happened, where (host, port, both AE titles) and what to try, never in
+pynetdicom's ``RuntimeError`` about an association that is not established:
+
+===========================  ================================================
+failure                      what the error says
+===========================  ================================================
+connection refused           nobody listens there (a stopped PACS says so)
+no answer in time            the ACSE timeout ran out (our own timer)
+A-ASSOCIATE-RJ               result, source and reason, decoded (PS3.8 §9.3.4)
+aborted on the way           A-ABORT / A-P-ABORT (PS3.8 §9.3.8), or the link dropped
+===========================  ================================================
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from medlab.errors import MedlabError
@@ -10,6 +26,9 @@ from medlab.net.recording import Recorder
 
 #: Our default Calling AE Title in the lessons.
 CALLING_AET = "TRAINEE"
+#: Seconds we wait for the A-ASSOCIATE-AC: the implementation's own limit (pynetdicom's
+#: ``acse_timeout``); the PS3.8 §9.2 state machine times no such wait.
+ACSE_TIMEOUT = 10.0
 
 
 class Target(Protocol):
@@ -28,15 +47,59 @@ def new_ae(calling: str) -> Any:
 
     ae = AE(ae_title=calling)
     ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
-    ae.acse_timeout = 10
+    ae.acse_timeout = ACSE_TIMEOUT
     ae.dimse_timeout = 30
     ae.network_timeout = 30
     ae.connection_timeout = 5
     return ae
 
 
-def associate(ae: Any, target: Target, recorder: Recorder | None, **kwargs: Any) -> Any:
-    """Associate with ``target``; a failure raises a MedlabError that explains it."""
+def where(target: Target, calling: str | None = None) -> str:
+    """``host:port, called AE X, calling AE Y``: where an association went."""
+    text = f"{target.host}:{target.port}, called AE {target.aet}"
+    return text + (f", calling AE {calling}" if calling else "")
+
+
+def is_stopped(target: Target) -> bool:
+    """True for a target we know was started here and has been stopped since."""
+    return getattr(target, "is_running", True) is False
+
+
+def stopped_error(target: Target, calling: str | None = None) -> MedlabError:
+    """The MedlabError for a target we started here and a cell has stopped since."""
+    return MedlabError(
+        f"The PACS {target.aet} is not running: it was stopped",
+        where=where(target, calling),
+        fix="Is the PACS running? It was stopped by a cell above (pacs.stop()): run the "
+        "cell that starts it again, then the cells after it.",
+    )
+
+
+def association_error(assoc: Any, target: Target, calling: str | None = None) -> MedlabError:
+    """The MedlabError for an association that did not come up (explained, never raw)."""
+    from medlab.net.explanations import explain
+
+    why = explain(assoc)
+    fix = why.fix
+    if why.kind == "connection-refused" and is_stopped(target):
+        name = type(target).__name__
+        fix = (
+            f"Is the PACS running? This {name} was stopped (by a cell above, e.g. "
+            f"{'pacs.stop()' if name == 'PACS' else 'its stop()'}): run the cell that starts it "
+            "again, then the cells after it."
+        )
+    return MedlabError(why.what, where=where(target, calling), fix=fix)
+
+
+def associate(ae: Any, target: Target, recorder: Recorder | None = None, **kwargs: Any) -> Any:
+    """``ae.associate`` with ``target``; a failure raises a MedlabError that explains it.
+
+    Refused, timed out, rejected (reason decoded from PS3.8 §9.3.4) and aborted
+    associations each get their own message; a stopped medlab PACS is named as
+    such. ``recorder`` (optional) keeps our side of the conversation.
+    """
+    if is_stopped(target):
+        raise stopped_error(target, str(ae.ae_title).strip())
     # Always record our side: it is what tells "nobody listening" from "timeout".
     handlers = list((recorder or Recorder()).handlers)
     handlers += kwargs.pop("evt_handlers", [])
@@ -44,22 +107,56 @@ def associate(ae: Any, target: Target, recorder: Recorder | None, **kwargs: Any)
         target.host, int(target.port), ae_title=target.aet, evt_handlers=handlers, **kwargs
     )
     if not assoc.is_established:
-        from medlab.net.explanations import explain
-
-        why = explain(assoc)
-        raise MedlabError(why.what, where=f"{target.aet}@{target.host}:{target.port}", fix=why.fix)
+        raise association_error(assoc, target, str(ae.ae_title).strip())
+    assoc.medlab_target = target
     return assoc
 
 
 @dataclass
 class Association:
-    """Context manager: an established association, released at the end."""
+    """Context manager: an established association, released at the end.
+
+    If the association was aborted on the way (by the peer, the network layer,
+    or a timeout), leaving the block raises a MedlabError that says so instead
+    of returning results that are silently incomplete.
+    """
 
     assoc: Any
+    service: str = field(default="", kw_only=True)
 
     def __enter__(self) -> Any:
         return self.assoc
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: Any, *exc: object) -> None:
         if self.assoc.is_established:
-            self.assoc.release()
+            self.assoc.release()  # an abort that raced our last request shows up here
+        if exc_type is None and self.assoc.is_aborted:
+            raise aborted_error(self.assoc, self.service)
+
+
+def local_end(assoc: Any) -> str:
+    """``host:port`` of our end of the association's TCP connection.
+
+    The PACS records it as the peer of that association, so a diagram can draw
+    exactly the association a helper used (:func:`medlab.net.diagram.events_of`).
+    """
+    return f"{assoc.requestor.address}:{assoc.requestor.port}"
+
+
+def aborted_error(assoc: Any, service: str = "") -> MedlabError:
+    """The MedlabError for an association that was aborted after it was established."""
+    target = getattr(assoc, "medlab_target", None)
+    place = (
+        where(target, str(assoc.ae.ae_title).strip())
+        if target is not None
+        else f"{assoc.acceptor.address}:{assoc.acceptor.port}, called AE "
+        f"{str(assoc.acceptor.ae_title).strip()}"
+    )
+    during = f" during the {service}" if service else ""
+    return MedlabError(
+        f"The association was aborted{during} (A-ABORT, PS3.8 §9.3.8): the peer or the network "
+        "ended it without a release, so the results may be incomplete",
+        where=place,
+        fix="Check that the peer is still running (a stopped PACS aborts its associations) "
+        "and run the cell again; a DIMSE timeout means the peer answered too slowly.",
+    )

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from medlab.net import events as ev
 from medlab.net import uids
 from medlab.net.recording import Recorder
-from medlab.net.scu.association import CALLING_AET, Association, Target, associate, new_ae
+from medlab.net.scu.association import (
+    CALLING_AET,
+    Association,
+    Target,
+    associate,
+    local_end,
+    new_ae,
+)
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -24,6 +31,8 @@ class CommitmentResult:
     committed: list[str]
     failed: list[tuple[str, int]]
     action_status: int
+    #: our end of the association (``host:port``): what the PACS recorded it under
+    connection: str = field(default="", repr=False, compare=False)
 
     @property
     def all_committed(self) -> bool:
@@ -100,7 +109,8 @@ def commit(
         recorder,
         evt_handlers=[(evt.EVT_N_EVENT_REPORT, on_report), (evt.EVT_DIMSE_SENT, on_sent)],
     )
-    with Association(assoc):
+    connection = local_end(assoc)
+    with Association(assoc, service="N-ACTION"):
         status, _ = assoc.send_n_action(
             info, 1, uids.STORAGE_COMMITMENT, uids.STORAGE_COMMITMENT_INSTANCE
         )
@@ -111,11 +121,11 @@ def commit(
                 if thread is not threading.current_thread():
                     thread.join(timeout)
     if not received:
-        return CommitmentResult(None, [], [], action_status)
+        return CommitmentResult(None, [], [], action_status, connection)
     event_type, report = received[0]
     committed = [str(i.ReferencedSOPInstanceUID) for i in report.get("ReferencedSOPSequence", [])]
     failed = [
         (str(i.ReferencedSOPInstanceUID), int(i.get("FailureReason", 0) or 0))
         for i in report.get("FailedSOPSequence", [])
     ]
-    return CommitmentResult(event_type, committed, failed, action_status)
+    return CommitmentResult(event_type, committed, failed, action_status, connection)

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from medlab.errors import MedlabError
 from medlab.net import events as ev
 from medlab.net import uids
 from medlab.net.recording import Recorder
-from medlab.net.scu.association import CALLING_AET, Association, Target, associate, new_ae
+from medlab.net.scu.association import (
+    CALLING_AET,
+    Association,
+    Target,
+    associate,
+    local_end,
+    new_ae,
+)
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -63,6 +70,8 @@ class QueryResult:
     identifiers: list[Any]
     status: int
     keys: tuple[str, ...]
+    #: our end of the association (``host:port``): what the PACS recorded it under
+    connection: str = field(default="", repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.identifiers)
@@ -91,7 +100,7 @@ class QueryResult:
         return self.keys
 
     def __repr__(self) -> str:
-        head = f"{len(self)} {self.level} match(es), final status {ev.status_text(self.status)}"
+        head = f"{len(self)} {self.level} match(es), final status {ev.status_text(self.status, 'C-FIND')}"
         if not self.identifiers:
             return head
         rows = self.rows()
@@ -110,7 +119,7 @@ class QueryResult:
             for r in self.rows()
         )
         caption = html.escape(
-            f"{len(self)} {self.level} match(es), final status {ev.status_text(self.status)}"
+            f"{len(self)} {self.level} match(es), final status {ev.status_text(self.status, 'C-FIND')}"
         )
         return (
             f'<table class="medlab-query-result"><caption>{caption}</caption>'
@@ -176,7 +185,8 @@ def find(
     ae.add_requested_context(model)
     results = []
     final = -1
-    with Association(associate(ae, target, recorder)) as assoc:
+    with Association(associate(ae, target, recorder), service="C-FIND") as assoc:
+        connection = local_end(assoc)
         for status, ds in assoc.send_c_find(identifier, model):
             if "Status" not in status:
                 break
@@ -188,4 +198,4 @@ def find(
     )
     order = [k for k in (return_keys or RETURN_KEYS[level]) if k in shown]
     order += [k for k in shown if k not in order]
-    return QueryResult(level, results, final, tuple(order))
+    return QueryResult(level, results, final, tuple(order), connection)

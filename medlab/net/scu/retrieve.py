@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from medlab.net import events as ev
 from medlab.net.recording import Recorder
-from medlab.net.scu.association import CALLING_AET, Association, Target, associate, new_ae
+from medlab.net.scu.association import (
+    CALLING_AET,
+    Association,
+    Target,
+    associate,
+    local_end,
+    new_ae,
+)
 
 #: Storage SOP classes a C-GET proposes to receive (as SCP, role selection PS3.7 D.3.3.4):
 #: the image types of the course's sample data and of a typical department.
@@ -37,10 +44,12 @@ class RetrieveResult:
     failed: int
     warning: int
     files: list[Path]
+    #: our end of the association (``host:port``): what the PACS recorded it under
+    connection: str = field(default="", repr=False, compare=False)
 
     def __repr__(self) -> str:
         return (
-            f"RetrieveResult(status {ev.status_text(self.status)}, {self.completed} completed, "
+            f"RetrieveResult(status {ev.status_text(self.status, 'C-GET')}, {self.completed} completed, "
             f"{self.failed} failed, {self.warning} warning, {len(self.files)} file(s) received)"
         )
 
@@ -96,8 +105,10 @@ def get(
         setattr(identifier, keyword, value)
     final: Dataset = Dataset()
     with Association(
-        associate(ae, target, recorder, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)])
+        associate(ae, target, recorder, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)]),
+        service="C-GET",
     ) as assoc:
+        connection = local_end(assoc)
         for status, _ds in assoc.send_c_get(identifier, StudyRootQueryRetrieveInformationModelGet):
             if "Status" in status:
                 final = status
@@ -107,4 +118,5 @@ def get(
         int(final.get("NumberOfFailedSuboperations", 0) or 0),
         int(final.get("NumberOfWarningSuboperations", 0) or 0),
         files,
+        connection,
     )

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from medlab.errors import MedlabError
 from medlab.net.recording import Recorder
-from medlab.net.scu.association import CALLING_AET, Association, Target, associate, new_ae
+from medlab.net.scu.association import (
+    CALLING_AET,
+    Association,
+    Target,
+    associate,
+    local_end,
+    new_ae,
+)
 
 
 @dataclass
@@ -18,6 +25,8 @@ class StoreReport:
 
     statuses: dict[str, int]
     sop_classes: dict[str, str]
+    #: our end of the association (``host:port``): what the PACS recorded it under
+    connection: str = field(default="", repr=False, compare=False)
 
     @property
     def sent(self) -> int:
@@ -32,8 +41,14 @@ class StoreReport:
         return [(self.sop_classes[uid], uid) for uid in self.succeeded]
 
     def __repr__(self) -> str:
+        from medlab.net.events import status_text
+
         failed = self.sent - len(self.succeeded)
-        return f"StoreReport({self.sent} sent, {len(self.succeeded)} stored, {failed} failed)"
+        text = f"StoreReport({self.sent} sent, {len(self.succeeded)} stored, {failed} failed"
+        codes = sorted({s for s in self.statuses.values() if s != 0x0000})
+        if codes:  # name what went wrong, as the status table of PS3.7 Annex C does
+            text += ": " + ", ".join(status_text(c, "C-STORE") for c in codes)
+        return text + ")"
 
 
 def _files(items: Iterable[str | Path] | str | Path) -> list[Path]:
@@ -69,6 +84,12 @@ def store(
             datasets.append(pydicom.dcmread(path))
         except Exception as err:  # noqa: BLE001
             raise MedlabError(f"Not a readable DICOM file: {err}", where=str(path)) from None
+    if not datasets:
+        raise MedlabError(
+            "Nothing to send: no DICOM file or data set was given",
+            where=str(files) if isinstance(files, (str, Path)) else None,
+            fix="Give a file, a folder of DICOM files, or a list of Datasets.",
+        )
     ae = new_ae(calling)
     pairs = sorted({(str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID)) for ds in datasets})
     if len(pairs) > 128:
@@ -81,7 +102,8 @@ def store(
     bar = _progress_bar(len(datasets), "C-STORE") if progress else None
     statuses: dict[str, int] = {}
     classes: dict[str, str] = {}
-    with Association(associate(ae, target, recorder)) as assoc:
+    with Association(associate(ae, target, recorder), service="C-STORE") as assoc:
+        connection = local_end(assoc)
         for ds in datasets:
             rsp = assoc.send_c_store(ds)
             uid = str(ds.SOPInstanceUID)
@@ -91,7 +113,7 @@ def store(
                 bar.value += 1
     if bar is not None:
         bar.description = "sent"
-    return StoreReport(statuses, classes)
+    return StoreReport(statuses, classes, connection)
 
 
 def _progress_bar(total: int, label: str) -> Any:

@@ -8,9 +8,9 @@ from medlab.net.scu.association import CALLING_AET, Association, Target, associa
 
 
 def echo(target: Target, *, calling: str = CALLING_AET, recorder: Recorder | None = None) -> int:
-    """C-ECHO the target; return the status (0x0000 = Success, PS3.4 A.4)."""
+    """C-ECHO the target; return the status (0x0000 = Success; PS3.7 §9.1.5, Annex C)."""
     ae = new_ae(calling)
     ae.add_requested_context(uids.VERIFICATION)
-    with Association(associate(ae, target, recorder)) as assoc:
+    with Association(associate(ae, target, recorder), service="C-ECHO") as assoc:
         rsp = assoc.send_c_echo()
     return int(rsp.Status) if "Status" in rsp else -1

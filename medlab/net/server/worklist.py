@@ -31,6 +31,9 @@ class WorklistService:
         ScheduledProcedureStepStartDate="20260105", ...``) or a ready Dataset.
         Keywords of the Scheduled Procedure Step (PS3.4 Table K.6-1) go into
         the Scheduled Procedure Step Sequence (0040,0100) automatically.
+        Scheduling the same procedure again (same patient, accession number,
+        modality, station, date and time) replaces its item: it keeps its ID
+        and is not listed twice.
         """
         from pydicom import Dataset
         from pydicom.datadict import tag_for_keyword
@@ -63,6 +66,23 @@ class WorklistService:
             ds.ScheduledProcedureStepSequence = [Dataset()]
         sps = ds.ScheduledProcedureStepSequence[0]
         store = self._require_store()
+        if not sps.get("ScheduledProcedureStepID"):
+            # The same order scheduled again (a re-run cell, a re-sent order) replaces
+            # its item instead of listing the procedure twice.
+            same = store.query(
+                "SELECT sps_id FROM worklist WHERE patient_id=? AND accession=? AND modality=? "
+                "AND station_aet=? AND start_date=? AND start_time=?",
+                (
+                    str(ds.get("PatientID", "") or ""),
+                    str(ds.get("AccessionNumber", "") or ""),
+                    str(sps.get("Modality", "") or ""),
+                    str(sps.get("ScheduledStationAETitle", "") or ""),
+                    str(sps.get("ScheduledProcedureStepStartDate", "") or ""),
+                    normalise_time(str(sps.get("ScheduledProcedureStepStartTime", "") or "")) or "",
+                ),
+            )
+            if same:
+                sps.ScheduledProcedureStepID = same[0][0]
         if not sps.get("ScheduledProcedureStepID"):
             n = store.query("SELECT COUNT(*) FROM worklist")[0][0] + 1
             while store.query("SELECT 1 FROM worklist WHERE sps_id=?", (f"SPS{n:04d}",)):
