@@ -70,7 +70,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> bool:
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> bool:
     """Poll ``predicate`` until it is true; False after ``timeout`` seconds (generous on purpose)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -12,15 +12,6 @@ import support
 YELLOW = "rgb(255, 224, 138)"  # medlab.widgets.fhir_explorer.HIGHLIGHT
 
 
-def _wait_for_text(page, selector: str, text: str) -> None:
-    page.wait_for_function(
-        """([sel, want]) => [...document.querySelectorAll(sel)]
-            .some(el => el.textContent.includes(want))""",
-        arg=[selector, text],
-        timeout=30_000,
-    )
-
-
 def _background(locator) -> str:
     return locator.evaluate("el => getComputedStyle(el).backgroundColor")
 
@@ -37,7 +28,7 @@ def test_lesson17_fhir_explorer(lab, lab_page):
     explorer = page.locator(".medlab-fhir-explorer").first
     explorer.wait_for()
     explorer.scroll_into_view_if_needed()
-    _wait_for_text(page, ".medlab-fhir-status", "showing PID-3")
+    support.wait_for_text(page, ".medlab-fhir-status", "showing PID-3")
 
     # the pointer over PID-5 lights PID-5 and Patient.name, and nothing else
     name_v2 = explorer.locator('.medlab-v2-field[data-pos="PID-5"]')
@@ -59,7 +50,7 @@ def test_lesson17_fhir_explorer(lab, lab_page):
     explorer.locator(".medlab-fhir-field select").select_option(
         label="PV1-2 → Encounter.status, Encounter.class"
     )
-    _wait_for_text(page, ".medlab-fhir-status", "showing PV1-2")
+    support.wait_for_text(page, ".medlab-fhir-status", "showing PV1-2")
     page.mouse.move(0, 0)
     picked_v2 = explorer.locator('.medlab-v2-field.medlab-picked[data-pos="PV1-2"]')
     picked_json = explorer.locator(".medlab-fhir-el.medlab-picked")
@@ -71,7 +62,7 @@ def test_lesson17_fhir_explorer(lab, lab_page):
 
     # another message: the report, whose text OBX became an Observation value
     explorer.locator(".medlab-fhir-picker select").select_option("ORU^R01 (report)")
-    _wait_for_text(page, ".medlab-fhir-status", "ORU^R01")
+    support.wait_for_text(page, ".medlab-fhir-status", "ORU^R01")
     explorer.locator('.medlab-v2-field[data-pos="OBX(2)-5"]').hover()
     impression = explorer.locator('[data-element="Observation.valueString"]', has_text="IMPRESSION")
     page.wait_for_function(

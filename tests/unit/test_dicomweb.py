@@ -25,7 +25,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 STUDIES = ("ct_phantom", "mr_phantom", "cr_mono1")
 
 
-def sample_files() -> list:
+def built_study_files() -> list:
+    """Every file of the built sample studies the archive holds (``medlab data build``)."""
     return [p for name in STUDIES for p in sorted(medlab.data.study(name).rglob("*.dcm"))]
 
 
@@ -39,7 +40,7 @@ def archive(tmp_path_factory):
     from medlab.net.dicomweb import DicomWebServer
 
     store = Store(tmp_path_factory.mktemp("pacs"))
-    files = sample_files()
+    files = built_study_files()
     for path in files:
         store.put_dataset(pydicom.dcmread(path))
     server = DicomWebServer(store).start()

@@ -89,7 +89,7 @@ def test_progress_counts_lesson_minutes_and_says_so(medlab_home):
     with_exercises = {ex.lesson for ex in registry().values()}
     expected = sum(les.minutes for les in course.LESSONS if les.number in with_exercises)
     assert view.minutes_left == expected
-    assert f"About {expected} min of lessons left." in repr(view)
+    assert f"About {expected} min of lessons left (" in repr(view)
     assert "exercises left" not in repr(view) + view._repr_html_()
 
 

@@ -15,6 +15,7 @@ import subprocess
 import time
 
 import pytest
+import support
 from pynetdicom import AE, build_role
 from pynetdicom.sop_class import (
     CTImageStorage,
@@ -35,15 +36,6 @@ A_ABORT = bytes.fromhex("07000000000400000000")
 #: Far longer than any wait below: a connection the PACS only drops after the ACSE
 #: timeout (what pynetdicom alone does) cannot pass these tests.
 SLOW_ACSE = 60.0
-
-
-def wait_for(predicate, timeout: float = 20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def associate(pacs: PACS, *contexts, aet: str = "TESTSCU", **kw):
@@ -115,7 +107,7 @@ def test_invalid_first_pdu_is_aborted_at_once(pacs, payload, says):
     with connect(pacs) as sock:
         sock.sendall(payload)
         assert read_until_closed(sock) == A_ABORT
-    assert wait_for(lambda: any(says in getattr(e, "text", "") for e in pacs.events))
+    assert support.wait_for(lambda: any(says in getattr(e, "text", "") for e in pacs.events))
 
 
 def test_a_rejected_peer_that_stays_is_closed_after_artim(pacs):
@@ -126,14 +118,14 @@ def test_a_rejected_peer_that_stays_is_closed_after_artim(pacs):
         sock.sendall(_echo_rq(called="NOBODY"))  # wrong called AE: rejected, reason 7
         data = read_until_closed(sock, limit=SLOW_ACSE / 4)
     assert data[:1] == b"\x03"  # A-ASSOCIATE-RJ, then the PACS closed the connection
-    assert wait_for(lambda: len(pacs._ae.active_associations) == 0)
+    assert support.wait_for(lambda: len(pacs._ae.active_associations) == 0)
 
 
 # ---------------------------------------------------------------- silence and slowness
 def test_silent_connections_hold_no_association_slot(pacs):
     silent = [connect(pacs) for _ in range(20)]  # max_associations is 4
     try:
-        assert wait_for(lambda: pacs._gate.waiting == 20)
+        assert support.wait_for(lambda: pacs._gate.waiting == 20)
         assert echo_ok(pacs)
         # the limit is reached by real A-ASSOCIATE-RQs only
         held = [associate(pacs) for _ in range(4)]
@@ -143,13 +135,13 @@ def test_silent_connections_hold_no_association_slot(pacs):
         rj = extra.acceptor.primitive
         assert (rj.result, rj.result_source, rj.diagnostic) == (2, 3, 2)  # local-limit-exceeded
         held.pop().release()
-        assert wait_for(lambda: echo_ok(pacs), timeout=20)
+        assert support.wait_for(lambda: echo_ok(pacs), timeout=20)
         for a in held:
             a.release()
     finally:
         for sock in silent:
             sock.close()
-    assert wait_for(lambda: pacs._gate.waiting == 0)
+    assert support.wait_for(lambda: pacs._gate.waiting == 0)
 
 
 def test_a_slow_association_request_waits_without_a_slot_then_is_closed(tmp_path):
@@ -157,10 +149,10 @@ def test_a_slow_association_request_waits_without_a_slot_then_is_closed(tmp_path
     with PACS(config=cfg) as pacs, connect(pacs) as slow:
         rq = _echo_rq()
         slow.sendall(rq[:20])  # header and a little, then nothing
-        assert wait_for(lambda: pacs._gate.waiting == 1)
+        assert support.wait_for(lambda: pacs._gate.waiting == 1)
         assert echo_ok(pacs)  # the one slot is free for a real request
         assert read_until_closed(slow) == b""  # closed after acse_timeout (ARTIM of Sta2)
-        assert wait_for(
+        assert support.wait_for(
             lambda: any(
                 isinstance(e, ev.Note) and e.message == "NO-REQUEST" and "not complete" in e.text
                 for e in pacs.events
@@ -187,7 +179,7 @@ def test_too_many_waiting_connections_close_the_oldest(tmp_path, monkeypatch):
         for n in range(1, 9):
             socks.append(connect(pacs))
             expected = min(n, 5)
-            assert wait_for(lambda expected=expected: pacs._gate.waiting == expected)
+            assert support.wait_for(lambda expected=expected: pacs._gate.waiting == expected)
         for oldest in socks[:3]:
             assert read_until_closed(oldest) == b""
         assert pacs._gate.waiting == 5
@@ -200,7 +192,7 @@ def test_stop_releases_waiting_connections_promptly(tmp_path):
     cfg = PACSConfig(port=0, root=tmp_path / "p", acse_timeout=SLOW_ACSE)
     pacs = PACS(config=cfg).start()
     silent = [connect(pacs) for _ in range(5)]
-    assert wait_for(lambda: pacs._gate.waiting == 5)
+    assert support.wait_for(lambda: pacs._gate.waiting == 5)
     started = time.monotonic()
     pacs.stop()
     assert time.monotonic() - started < SLOW_ACSE / 2
@@ -226,7 +218,7 @@ def test_open_and_close_flood_is_screened_without_threads(pacs):
     for _ in range(200):
         socket.create_connection(("127.0.0.1", pacs.port), timeout=10).close()
     assert echo_ok(pacs)
-    assert wait_for(lambda: pacs._gate.waiting == 0)
+    assert support.wait_for(lambda: pacs._gate.waiting == 0)
     assert not [e for e in pacs.events if isinstance(e, ev.Note)]  # nothing to report
     assert pacs._server.started == 1  # the echo: empty connections never became one
 
@@ -283,7 +275,7 @@ def test_a_peer_of_another_user_is_rejected_with_a_reason(pacs, monkeypatch):
     assert assoc.is_rejected
     rj = assoc.acceptor.primitive
     assert (rj.result, rj.result_source, rj.diagnostic) == (1, 1, 3)
-    assert wait_for(lambda: len(pacs._ae.active_associations) == 0)
+    assert support.wait_for(lambda: len(pacs._ae.active_associations) == 0)
     rejects = [e for e in pacs.events if isinstance(e, ev.AssociationReject)]
     assert rejects[-1].reason == "calling-AE-title-not-recognized"
     assert rejects[-1].result == "rejected-permanent"
@@ -317,7 +309,7 @@ def test_a_peer_that_cannot_be_checked_is_rejected(pacs, monkeypatch):
     monkeypatch.setattr(peers, "check_peer", broken)
     assoc = associate(pacs)
     assert assoc.is_rejected
-    assert wait_for(
+    assert support.wait_for(
         lambda: any(
             "cannot be checked (no socket table)" in getattr(e, "text", "") for e in pacs.events
         )

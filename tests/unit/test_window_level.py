@@ -118,7 +118,7 @@ def test_frame_slider_swaps_frames():
 def test_center_slider_has_a_fine_step_over_the_values_the_image_holds(ct, wl):
     """A 40-pixel drag of the center moved it ~1,200 HU: the range was the padding's
     -3024 HU to the maximum. Now it spans the tissue and every preset center."""
-    from medlab.widgets.window_level import SLIDER_PX
+    from medlab.widgets.windowing import SLIDER_PX
 
     span = wl.center.max - wl.center.min
     track = SLIDER_PX - 120  # description and read-out take the rest
