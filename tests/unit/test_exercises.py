@@ -86,6 +86,8 @@ def _reveals(right, text: str, choices=()) -> bool:
     """Does ``text`` give ``right`` away? A text that names every choice reveals none."""
     if choices and all(any(p.search(text) for p in _forms(c)) for c in choices):
         return False
+    if isinstance(right, list):  # an ordered answer (a path): given away when all of it shows
+        return all(any(p.search(text) for p in _forms(item)) for item in right)
     return any(pattern.search(text) for pattern in _forms(right))
 
 
