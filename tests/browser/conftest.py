@@ -87,7 +87,9 @@ def running_lab(base: Path, *, instructor: bool = False):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # Generous: on a loaded shared host (load ~17 on 2 cores) JupyterLab took over 60 s to
+        # answer; a server that dies is reported at once by proc.poll() below.
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)

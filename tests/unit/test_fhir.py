@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import types
+import urllib.request
 
 import pytest
 from fhirpathpy import evaluate
@@ -249,16 +250,23 @@ def test_imaging_study_from_the_pacs_index(hospital) -> None:
     assert study.basedOn[0].identifier.value == capstone.ACCESSION
     sop = study.series[0].instance[0].uid
     assert hospital.pacs.file_of(sop) is not None  # the instances are the PACS's own
-    # the capstone's PACS serves DICOMweb (lesson 16): the study says where a viewer finds it
-    assert hospital.pacs.dicomweb_url
+
+
+def test_imaging_study_points_to_the_pacs_own_dicomweb(hospital) -> None:
+    """The bundled PACS serves DICOMweb: the endpoint's base URL really finds the study (QIDO-RS)."""
+    study = fhir.imaging_study(hospital.pacs, capstone.STUDY_UID)
     endpoint = study.contained[0]
-    assert endpoint.address == hospital.pacs.dicomweb_url
-    assert endpoint.connectionType.code == "dicom-wado-rs"
     assert study.endpoint[0].reference == "#dicomweb"
+    assert endpoint.connectionType.code == "dicom-wado-rs"
+    assert endpoint.address == hospital.pacs.dicomweb_url is not None
+    query = f"{endpoint.address}/studies?StudyInstanceUID={capstone.STUDY_UID}"
+    with urllib.request.urlopen(query, timeout=60) as answer:
+        found = json.loads(answer.read())
+    assert [s["0020000D"]["Value"][0] for s in found] == [capstone.STUDY_UID]
 
 
-def test_imaging_study_has_no_endpoint_when_the_pacs_serves_no_dicomweb(hospital) -> None:
-    pacs = hospital.pacs
+def test_imaging_study_without_dicomweb_has_no_endpoint(hospital) -> None:
+    pacs = hospital.pacs  # the same index, as a DIMSE-only archive would offer it
     dimse_only = types.SimpleNamespace(
         studies=pacs.studies, series=pacs.series, root=pacs.root, dicomweb_url=None
     )
