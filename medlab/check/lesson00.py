@@ -59,7 +59,8 @@ ex1 = Exercise(
 ex2 = Exercise(
     id="00.2",
     title="Use the sample data",
-    question="How many pixels does the image of the sample called 'cr_mono1' have in all?",
+    question="Load the sample called 'cr_mono1' with medlab.data.dataset(...), as in section 3, "
+    "and work out how many pixels its image has in all.",
     checker=_pixel_count,
     hints=(
         "medlab.data.dataset(name) returns a pydicom Dataset; attributes are read with a dot.",

@@ -70,8 +70,8 @@ def _check_qido(answer: Any) -> None:
 ex1 = Exercise(
     id="16.1",
     title="A QIDO-RS search, written by hand",
-    question="Write the request target (the part after the DICOMweb base URL) of the QIDO-RS "
-    "search for the studies of the patient with ID MLB-100587 done in April 2026.",
+    question="Write the request target (the part after the DICOMweb base URL, starting with /) "
+    "of the QIDO-RS search for the studies of the patient with ID MLB-100587 done in April 2026.",
     checker=_check_qido,
     hints=(
         "Look at the target http.last() showed for search_for_studies: a resource, then '?', "
@@ -141,9 +141,9 @@ def _check_path(answer: Any) -> None:
 ex2 = Exercise(
     id="16.2",
     title="The JSON path of a value",
-    question="In a QIDO-RS study result `study` (a dict in the DICOM JSON model), the list "
-    "['0020000D', 'Value', 0] leads to the Study Instance UID. Which list leads to the "
-    "patient's name as text?",
+    question="In a QIDO-RS study result `study` (a dict), the list "
+    '["0020000D", "Value", 0] leads to the Study Instance UID: '
+    'study["0020000D"]["Value"][0]. Which list leads to the patient\'s name as text?',
     checker=_check_path,
     hints=(
         "Start from the tag of Patient's Name (0010,0010), written the JSON way.",
@@ -186,8 +186,10 @@ def _check_status(answer: Any) -> None:
 ex3 = Exercise(
     id="16.3",
     title="A STOW-RS of something that is not DICOM",
-    question='A STOW-RS request is sent as multipart/related; type="application/dicom", but '
-    "its only part is a PDF, not a DICOM file. What HTTP status does the archive answer?",
+    question='The body below is a well-formed multipart/related; type="application/dicom" '
+    "request, but its only part is a PDF, not a DICOM file. Send it to the STOW-RS resource "
+    '(pacs.dicomweb_url + "/studies") with requests.post(url, data=body, headers=headers): '
+    "which HTTP status does the archive answer?",
     checker=_check_status,
     hints=(
         "Send it with requests.post as in the exercise cell, and read rsp.status_code.",

@@ -168,8 +168,8 @@ ex3 = Exercise(
     id="17.3",
     title="FHIRPath: the accession numbers",
     question="Write a FHIRPath expression that returns the accession number of every "
-    "ServiceRequest in a transaction Bundle (it is checked on the capstone's Bundle and on "
-    "another).",
+    "ServiceRequest in a transaction Bundle. It is checked on the capstone's Bundle and on "
+    "another one.",
     checker=_accession_path,
     hints=(
         "ofType(ServiceRequest) keeps the resources of one type; where(...) filters a list.",
