@@ -19,7 +19,7 @@ from dicomweb_client import DICOMwebClient
 
 import medlab.data
 
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::UserWarning")]
 
 PIXEL_DATA = "7FE00010"
 
