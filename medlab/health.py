@@ -18,8 +18,12 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from medlab import paths
+
+if TYPE_CHECKING:
+    from medlab.services import Service
 
 #: (distribution, why the course needs it)
 PACKAGES: tuple[tuple[str, str], ...] = (
@@ -250,12 +254,22 @@ def your_data() -> list[tuple[str, str]]:
     return rows
 
 
+def _describe(service: Service) -> str:
+    """A service's line; a PACS's web side (medlab.net.server.web) also gives its URL."""
+    from medlab.net.server.web import DICOMWEB_PATH, SERVICE_KIND
+
+    if service.kind != SERVICE_KIND:
+        return service.describe()
+    host = f"[{service.host}]" if ":" in service.host else service.host
+    return f"{service.describe()}: http://{host}:{service.port}{DICOMWEB_PATH}"
+
+
 def your_services() -> list[str]:
     """This user's running medlab services (PACS, HL7 listener, ...), one line each."""
     try:
         from medlab import services
 
-        return [service.describe() for service in services.running()]
+        return [_describe(service) for service in services.running()]
     except Exception as exc:  # noqa: BLE001
         return [f"(cannot list them: {exc})"]
 

@@ -712,3 +712,39 @@ def test_json_is_valid_dicom_json(archive):
     for item in json.loads(rsp.content):
         ds = pydicom.Dataset.from_json(item)
         assert ds.StudyInstanceUID
+
+
+# ---------------------------------------------------------------- behind a stripping proxy
+
+
+def test_urls_carry_the_prefix_a_proxy_forwards_and_a_forged_one_is_400(archive):
+    """jupyter-server-proxy strips ``/user/ana/proxy/<port>`` and says so in headers."""
+    url = archive[1].url
+    ct = _ct()
+    outer = "http://hub.example:8888/user/ana/proxy/8123/dicom-web"
+    hdr = {"Host": "hub.example:8888", "X-Forwarded-Prefix": "/user/ana/proxy/8123"}
+    study = requests.get(f"{url}/studies?StudyInstanceUID={ct.StudyInstanceUID}", headers=hdr)
+    assert _value(study.json()[0], "00081190") == f"{outer}/studies/{ct.StudyInstanceUID}"
+    meta = requests.get(f"{url}/studies/{ct.StudyInstanceUID}/metadata", headers=hdr).json()
+    assert meta[0]["7FE00010"]["BulkDataURI"].startswith(f"{outer}/studies/")
+    # Only X-Forwarded-Context (another proxy); a hub behind HTTPS on the default port.
+    hdr = {"Host": "hub.example", "X-Forwarded-Context": "/p/", "X-Forwarded-Proto": "https"}
+    study = requests.get(f"{url}/studies?StudyInstanceUID={ct.StudyInstanceUID}", headers=hdr)
+    assert _value(study.json()[0], "00081190").startswith("https://hub.example/p/dicom-web/")
+    # The hub's front proxy says which host the browser asked for.
+    hdr = {"Host": "10.0.0.5:8888", "X-Forwarded-Host": "hub.example", "X-Forwarded-Prefix": "/p"}
+    study = requests.get(f"{url}/studies?StudyInstanceUID={ct.StudyInstanceUID}", headers=hdr)
+    assert _value(study.json()[0], "00081190").startswith("http://hub.example/p/dicom-web/")
+    forged = '/x"><script>alert(1)'
+    for name in ("X-Forwarded-Prefix", "X-Forwarded-Context", "X-ProxyContextPath"):
+        rsp = requests.get(f"{url}/studies", headers={name: forged})
+        assert rsp.status_code == 400 and "script" not in rsp.text, (name, rsp.text)
+    rsp = requests.get(f"{url}/studies", headers={"X-Forwarded-Prefix": "//evil.example/x"})
+    assert rsp.status_code == 400
+
+
+def test_jupyter_auth_parameters_are_ignored_by_qido(archive):
+    url = archive[1].url
+    rsp = requests.get(f"{url}/studies", params={"token": "abc", "_xsrf": "2|x"})
+    assert rsp.status_code == 200 and len(rsp.json()) == len(STUDIES)
+    assert requests.get(f"{url}/studies", params={"Token": "abc"}).status_code == 400

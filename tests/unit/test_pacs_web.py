@@ -302,3 +302,15 @@ def test_viewer_in_a_frame_and_a_remote_pacs_says_it_has_no_viewer(pacs):
     assert remote.dicomweb_url is None and remote.viewer_url is None
     with pytest.raises(MedlabError, match="bundled PACS"):
         remote.viewer()
+
+
+def test_doctor_lists_the_pacs_web_port_and_dicomweb_url(tmp_path, monkeypatch):
+    from medlab import health
+
+    monkeypatch.setenv("MEDLAB_HOME", str(tmp_path / "home"))
+    with PACS(root=tmp_path / "pacs") as pacs:
+        text = repr(health.doctor())
+        line = f"dicomweb on 127.0.0.1:{pacs.web_port} (process {os.getpid()}): {pacs.dicomweb_url}"
+        assert line in text
+        assert f"pacs MEDLAB on 127.0.0.1:{pacs.port}" in text
+    assert str(pacs.web_port) not in repr(health.doctor()).split("Your running medlab")[1]

@@ -104,6 +104,9 @@ FILE_BACKED: dict[str, str] = {
 _GENERATED = {"RetrieveURL", "InstanceAvailability"}
 _PARAMS = {"includefield", "limit", "offset", "fuzzymatching"}
 _TRUE_FALSE = {"true", "false"}
+#: Jupyter's own authentication parameters (its login ``token``, tornado's ``_xsrf``), which
+#: jupyter-server-proxy passes on with the rest of the query string: not QIDO keys, ignored.
+JUPYTER_AUTH_PARAMS = frozenset({"token", "_xsrf"})
 
 
 class BadQuery(Exception):
@@ -213,6 +216,8 @@ def parse(level: str, args: dict[str, list[str]], fixed: dict[str, str]) -> Sear
     search = Search(level, fixed=dict(fixed))
     rank = _RANK[level]
     for name, values in args.items():
+        if name in JUPYTER_AUTH_PARAMS:
+            continue
         if name == "includefield":
             for value in values:
                 for item in filter(None, (v.strip() for v in value.split(","))):

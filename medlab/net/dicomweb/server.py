@@ -124,16 +124,37 @@ def _handler_base() -> type:
         def base_url(self) -> str:
             """The services' URL as this client reached them (for RetrieveURL, BulkDataURI).
 
-            From the Host header when it is a plain host[:port]; a Host without a
-            port (dicomweb-client sends one) gets the port the request came in on.
+            Straight on our port: from the Host header when it is a plain host[:port]; a
+            Host without a port (dicomweb-client sends one) gets the port the request came
+            in on. Behind a stripping proxy (jupyter-server-proxy's ``<base_url>proxy/<port>``)
+            the prefix it took off comes back in front of the base path, checked as the
+            viewer checks it (:func:`~medlab.net.dicomweb.viewer.forwarded_prefix`): a forged
+            prefix is a 400, never reflected. There the host is the one the client asked
+            (a hub's front proxy's ``X-Forwarded-Host``, else ``Host``), a Host without a
+            port meaning the scheme's default one (RFC 9110 §7.2), and ``X-Forwarded-Proto``
+            (``http``/``https``) the scheme.
             """
-            host = self.request.headers.get("Host", "")
+            from medlab.net.dicomweb.viewer import forwarded_prefix
+
+            headers = self.request.headers
+            try:
+                prefix = forwarded_prefix(headers)
+            except MedlabError:
+                raise _Fail(400, "The forwarded path prefix is not a plain URL path") from None
+            proto = self.request.protocol
+            host = headers.get("Host", "")
+            if prefix:
+                outer = headers.get("X-Forwarded-Host", "").split(",")[0].strip()
+                host = outer if _HOST_RE.fullmatch(outer) else host
+                if headers.get("X-Forwarded-Proto") in ("http", "https"):
+                    proto = headers["X-Forwarded-Proto"]
             local_port = self.request.connection.stream.socket.getsockname()[1]  # type: ignore[union-attr]
             if not _HOST_RE.fullmatch(host):
                 host = f"127.0.0.1:{local_port}"
-            elif not re.search(r":[0-9]+$", host):
+                prefix = ""  # no usable host: the URL of our own port
+            elif not prefix and not re.search(r":[0-9]+$", host):
                 host = f"{host}:{local_port}"
-            return f"{self.request.protocol}://{host}{self.ctx.base_path}"
+            return f"{proto}://{host}{prefix}{self.ctx.base_path}"
 
         def args(self) -> dict[str, list[str]]:
             """Query parameters, percent-decoded (tornado), as text; bad UTF-8 is a 400."""

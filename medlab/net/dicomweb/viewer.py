@@ -196,6 +196,27 @@ def check_path_prefix(prefix: str, what: str = "path prefix") -> str:
     return prefix
 
 
+#: Where a stripping proxy says what it took off the path: jupyter-server-proxy sends all three
+#: (``<base_url>proxy/<port>``), other proxies one of them.
+FORWARDED_PREFIX_HEADERS = ("X-Forwarded-Prefix", "X-Forwarded-Context", "X-ProxyContextPath")
+
+
+def forwarded_prefix(headers: Any) -> str:
+    """The path prefix a stripping proxy took off this request (no trailing ``/``), ``""`` if none.
+
+    Read from the first of :data:`FORWARDED_PREFIX_HEADERS` present in ``headers`` (a mapping,
+    e.g. tornado's ``request.headers``) and checked with :func:`check_path_prefix` before it is
+    written into a page or a URL: a forged value (quotes, a scheme, ``//host``) raises
+    :class:`MedlabError`, which the web handlers answer with 400.
+    """
+    for name in FORWARDED_PREFIX_HEADERS:
+        value = headers.get(name)
+        if value is not None:
+            value = value if value.startswith("/") else "/" + value
+            return check_path_prefix(value, f"{name} header").rstrip("/")
+    return ""
+
+
 def rewrite_index_html(html: str, public_url: str) -> str:
     """Rewrite OHIF's ``index.html`` (built for ``/``) to load everything from ``public_url``."""
     public_url = check_path_prefix(public_url)
@@ -466,15 +487,11 @@ class _Handler(_tornado_web().RequestHandler):  # type: ignore[misc]
         self.site = site
 
     def _public(self, mount: str | None) -> tuple[str, str]:
-        forwarded = self.request.headers.get("X-Forwarded-Prefix")
-        if forwarded is not None:
-            try:
-                check_path_prefix(forwarded if forwarded.startswith("/") else "/" + forwarded)
-            except MedlabError as exc:
-                raise _tornado_web().HTTPError(400, reason="Bad X-Forwarded-Prefix") from exc
-            if not forwarded.startswith("/"):
-                forwarded = "/" + forwarded
-        return self.site.public_prefixes(mount, forwarded)
+        try:
+            forwarded = forwarded_prefix(self.request.headers)
+        except MedlabError as exc:
+            raise _tornado_web().HTTPError(400, reason="Bad X-Forwarded-Prefix") from exc
+        return self.site.public_prefixes(mount, forwarded or None)
 
 
 class _RedirectToPrefix(_Handler):

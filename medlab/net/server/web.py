@@ -32,6 +32,8 @@ LOGGER = logging.getLogger("medlab.net")
 #: Where the services and the viewer live on the web port.
 DICOMWEB_PATH = "/dicom-web"
 VIEWER_PATH = "/viewer/"
+#: The kind the web side is registered as in :mod:`medlab.services` (``medlab doctor``).
+SERVICE_KIND = "dicomweb"
 
 
 class WebService:
@@ -124,9 +126,16 @@ class WebService:
             extra_routes=routes,
         )
         self._web = web.start()
+        from medlab import services
+
+        # Listed by `medlab doctor` beside the PACS (same process), with its DICOMweb URL.
+        self._web_service = services.register(SERVICE_KIND, self.config.host, web.port)
 
     def _stop_web(self) -> None:
         web, self._web = self._web, None
+        handle, self._web_service = getattr(self, "_web_service", None), None
+        if handle is not None:
+            handle.stop()
         if web is not None:
             web.stop()
 
