@@ -69,7 +69,7 @@ LAB_CMD = $(LAB_ENV) $(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerAp
   --ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/00_start_here.ipynb \
   $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lab: $(STAMP) $(DATA_STAMP)
+lab: $(STAMP) $(DATA_STAMP) $(OHIF)
 	@echo "Starting JupyterLab on http://127.0.0.1:$(PORT) - open the URL with the token printed below."
 	$(LAB_CMD) $(LAB_ARGS)
 

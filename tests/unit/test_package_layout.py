@@ -21,11 +21,6 @@ import support
 
 MEDLAB = support.REPO / "medlab"
 
-#: medlab.net's client still draws its own progress bar (medlab/net/scu/storage.py) until it
-#: uses medlab.progressbar: strict xfail, so the case turns red once it is fixed.
-NET_PENDING = pytest.mark.xfail(
-    strict=True, reason="medlab.net.scu still imports ipywidgets for its progress bar"
-)
 PACKAGES = [
     "medlab",
     "medlab.check",
@@ -150,7 +145,7 @@ def _screen_imports(room: str) -> dict[str, list[str]]:
     return out
 
 
-@pytest.mark.parametrize("room", ["dicom", "hl7", pytest.param("net", marks=NET_PENDING, id="net")])
+@pytest.mark.parametrize("room", ["dicom", "hl7", "net"])
 def test_domain_code_knows_no_screen(room):
     """medlab.dicom/hl7/net return data and rich reprs; widgets wrap them; long loops use
     the one progress helper (medlab.progressbar), never their own ipywidgets bar."""

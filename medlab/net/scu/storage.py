@@ -17,6 +17,7 @@ from medlab.net.scu.association import (
     local_end,
     new_ae,
 )
+from medlab.progressbar import progress_bar
 
 
 @dataclass
@@ -72,8 +73,8 @@ def store(
     """C-STORE every DICOM file (a folder is walked) or Dataset to the target, on one association.
 
     Proposes one presentation context per (SOP class, transfer syntax) found, as
-    the files are stored (no transcoding). ``progress=True`` shows an ipywidgets
-    progress bar while it goes.
+    the files are stored (no transcoding). ``progress=True`` shows a progress bar while it goes
+    (:func:`medlab.progressbar.progress_bar`).
     """
     import pydicom
 
@@ -99,37 +100,13 @@ def store(
         )
     for sop_class, ts in pairs:
         ae.add_requested_context(sop_class, ts)
-    bar = _progress_bar(len(datasets), "C-STORE") if progress else None
     statuses: dict[str, int] = {}
     classes: dict[str, str] = {}
     with Association(associate(ae, target, recorder), service="C-STORE") as assoc:
         connection = local_end(assoc)
-        for ds in datasets:
+        for ds in progress_bar(datasets, description="C-STORE") if progress else datasets:
             rsp = assoc.send_c_store(ds)
             uid = str(ds.SOPInstanceUID)
             statuses[uid] = int(rsp.Status) if "Status" in rsp else -1
             classes[uid] = str(ds.SOPClassUID)
-            if bar is not None:
-                bar.value += 1
-    if bar is not None:
-        bar.description = "sent"
     return StoreReport(statuses, classes, connection)
-
-
-def _progress_bar(total: int, label: str) -> Any:
-    """A notebook progress bar (``.value``, ``.description``), or None outside a notebook.
-
-    The only screen code in medlab/net: swap it for the project's progress helper.
-    """
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:
-        return None
-    if get_ipython() is None:
-        return None
-    import ipywidgets as w
-
-    bar = w.IntProgress(value=0, min=0, max=total, description=label)
-    display(bar)
-    return bar
