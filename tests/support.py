@@ -206,3 +206,43 @@ def lab_command(port: int, *, instructor: bool = False) -> tuple[dict[str, str],
         assignments[name] = value
     words[0] = str(REPO / words[0])
     return assignments, words
+
+
+# ---------------------------------------------------------------- HL7 over MLLP
+def read_frame(sock, timeout: float = 30.0) -> str:
+    """Read one MLLP frame (an ACK) from ``sock`` and return its text."""
+    from medlab.hl7.mllp import FrameReader
+
+    sock.settimeout(timeout)
+    reader = FrameReader()
+    while True:
+        data = sock.recv(4096)
+        assert data, "connection closed without an ACK"
+        frames = [p for kind, p in reader.feed(data) if kind == "frame"]
+        if frames:
+            return frames[0].decode()
+
+
+def msa(ack_text: str) -> list[str]:
+    """The fields of an acknowledgement's MSA segment."""
+    seg = next(s for s in ack_text.split("\r") if s.startswith("MSA"))
+    return seg.split("|")
+
+
+# ---------------------------------------------------------------- pydicom's odd test files
+#: No preamble / 'DICM' (bare data sets): refused without force=True.
+NO_META = {
+    "OT-PAL-8-face.dcm",
+    "ExplVR_BigEndNoMeta.dcm",
+    "ExplVR_LitEndNoMeta.dcm",
+    "no_meta.dcm",
+    "rtstruct.dcm",
+}
+#: Starts with a stray byte: with force=True the first "element" claims 173 MB.
+GARBAGE_FORCED = {"no_meta.dcm"}
+#: Cut short on purpose in pydicom's test suite.
+TRUNCATED = {
+    "MR_truncated.dcm",
+    "emri_small_jpeg_2k_lossless_too_short.dcm",
+    "rtplan_truncated.dcm",
+}

@@ -23,19 +23,7 @@ import medlab.dicom
 import medlab.widgets
 from medlab.errors import MedlabError
 
-NO_META = {
-    "OT-PAL-8-face.dcm",
-    "ExplVR_BigEndNoMeta.dcm",
-    "ExplVR_LitEndNoMeta.dcm",
-    "no_meta.dcm",
-    "rtstruct.dcm",
-}
-GARBAGE_FORCED = {"no_meta.dcm"}
-TRUNCATED = {
-    "MR_truncated.dcm",
-    "emri_small_jpeg_2k_lossless_too_short.dcm",
-    "rtplan_truncated.dcm",
-}
+NO_META, GARBAGE_FORCED, TRUNCATED = support.NO_META, support.GARBAGE_FORCED, support.TRUNCATED
 TAGS = (
     "SpecificCharacterSet",
     "ImageType",

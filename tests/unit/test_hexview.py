@@ -22,22 +22,7 @@ from medlab.dicom.hexdump import HexView, describe_value
 from medlab.errors import MedlabError
 
 SAMPLES = support.sample_files()
-#: No preamble / 'DICM' (bare data sets): refused without force=True.
-NO_META = {
-    "OT-PAL-8-face.dcm",
-    "ExplVR_BigEndNoMeta.dcm",
-    "ExplVR_LitEndNoMeta.dcm",
-    "no_meta.dcm",
-    "rtstruct.dcm",
-}
-#: Starts with a stray byte: with force=True the first "element" claims 173 MB (pydicom reads garbage silently).
-GARBAGE_FORCED = {"no_meta.dcm"}
-#: Cut short on purpose in pydicom's test suite.
-TRUNCATED = {
-    "MR_truncated.dcm",
-    "emri_small_jpeg_2k_lossless_too_short.dcm",
-    "rtplan_truncated.dcm",
-}
+NO_META, GARBAGE_FORCED, TRUNCATED = support.NO_META, support.GARBAGE_FORCED, support.TRUNCATED
 #: Tags whose value bytes are checked against pydicom at the offsets the view reports.
 CHECKED = (
     "SOPInstanceUID",

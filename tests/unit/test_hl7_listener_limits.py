@@ -8,6 +8,7 @@ import logging
 import socket
 
 import pytest
+import support
 
 import medlab.hl7 as hl7
 from medlab import peers, settings
@@ -17,22 +18,6 @@ from medlab.hl7.mllp import FrameReader
 
 SB, EB, CR = b"\x0b", b"\x1c", b"\r"
 LIMIT = 2000
-
-
-def read_frame(sock, timeout=10.0):
-    sock.settimeout(timeout)
-    reader = FrameReader()
-    while True:
-        data = sock.recv(4096)
-        assert data, "connection closed without an ACK"
-        frames = [p for kind, p in reader.feed(data) if kind == "frame"]
-        if frames:
-            return frames[0].decode()
-
-
-def msa(ack_text):
-    seg = next(s for s in ack_text.split("\r") if s.startswith("MSA"))
-    return seg.split("|")
 
 
 def big_message(size):
@@ -55,13 +40,13 @@ def test_oversized_frame_is_answered_ar_then_the_connection_goes_on(listener, ch
             else:
                 for i in range(0, len(data), chunk):
                     sock.sendall(data[i : i + chunk])
-            reply = read_frame(sock)
-            fields = msa(reply)
+            reply = support.read_frame(sock)
+            fields = support.msa(reply)
             assert fields[1:3] == ["AR", "01052901"]  # answers the sender's control ID
             assert f"limit of {LIMIT} bytes" in reply and "not stored" in reply
             # the same connection still works for the next, normal message
             sock.sendall(SB + samples.ORM_O01.encode() + EB + CR)
-            assert msa(read_frame(sock))[1] == "AA"
+            assert support.msa(support.read_frame(sock))[1] == "AA"
     [event] = [e for e in listener.events if e.kind == "oversized"]
     size = len(big_message(50_000).encode())
     assert f"message of {size} bytes" in event.detail
@@ -97,7 +82,7 @@ def test_leftover_incoming_files_are_removed_at_start(tmp_path):
         assert not list(store.glob(".incoming-*"))
         assert (store / "000007_ADT_A01_X_AA.hl7").exists()
         reply = hl7.send(listener.host, listener.port, samples.ADT_A01)
-    assert msa(hl7.message.original_text(reply))[1] == "AA"
+    assert support.msa(hl7.message.original_text(reply))[1] == "AA"
     assert sorted(p.name[:6] for p in store.glob("*.hl7")) == ["000007", "000008"]
 
 
@@ -146,7 +131,7 @@ def test_an_unknown_owner_is_refused_and_local_policy_accepts_any_user(monkeypat
     with hl7.Listener(port=0, store=tmp_path / "b") as listener:
         assert listener.peers == "local"
         reply = hl7.send(listener.host, listener.port, samples.ADT_A01)
-    assert msa(hl7.message.original_text(reply))[1] == "AA"
+    assert support.msa(hl7.message.original_text(reply))[1] == "AA"
 
 
 def test_peer_policy_setting(monkeypatch, tmp_path):

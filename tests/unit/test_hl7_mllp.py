@@ -13,7 +13,6 @@ from support import wait_for
 import medlab.hl7 as hl7
 from medlab.errors import MedlabError
 from medlab.hl7 import samples
-from medlab.hl7.mllp import FrameReader
 
 SB, EB, CR = b"\x0b", b"\x1c", b"\r"
 
@@ -25,22 +24,6 @@ def listener(tmp_path):
     assert lis._server is None
 
 
-def read_frame(sock, timeout=10.0):
-    sock.settimeout(timeout)
-    reader = FrameReader()
-    while True:
-        data = sock.recv(4096)
-        assert data, "connection closed without an ACK"
-        frames = [p for kind, p in reader.feed(data) if kind == "frame"]
-        if frames:
-            return frames[0].decode()
-
-
-def msa(ack_text):
-    seg = next(s for s in ack_text.split("\r") if s.startswith("MSA"))
-    return seg.split("|")
-
-
 def test_frame_bytes_are_the_mllp_envelope():
     assert hl7.frame("MSH|x") == b"\x0bMSH|x\x1c\x0d"
     assert hl7.unframe(b"junk\x0bA\x1c\rmore\x0bB\x1c\r\x0bC") == [b"A", b"B"]
@@ -49,8 +32,8 @@ def test_frame_bytes_are_the_mllp_envelope():
 def test_raw_socket_gets_aa_and_the_message_is_stored(listener):
     with socket.create_connection((listener.host, listener.port)) as sock:
         sock.sendall(SB + samples.ADT_A01.encode() + EB + CR)
-        reply = read_frame(sock)
-    assert msa(reply)[1:3] == ["AA", "01052901"]
+        reply = support.read_frame(sock)
+    assert support.msa(reply)[1:3] == ["AA", "01052901"]
     assert reply.split("\r")[0].split("|")[8] == "ACK^A01^ACK"
     [record] = listener.messages
     assert record.code == "AA" and record.message_type == "ADT^A01"
@@ -65,7 +48,7 @@ def test_message_split_across_many_tcp_writes(listener):
         for i in range(0, len(data), 7):
             sock.sendall(data[i : i + 7])
             time.sleep(0.001)
-        assert msa(read_frame(sock))[1] == "AA"
+        assert support.msa(support.read_frame(sock))[1] == "AA"
 
 
 def test_garbage_around_frames_is_skipped_and_both_messages_answered(listener):
@@ -83,22 +66,25 @@ def test_garbage_around_frames_is_skipped_and_both_messages_answered(listener):
     )
     with socket.create_connection((listener.host, listener.port)) as sock:
         sock.sendall(payload)
-        first, second = read_frame(sock), read_frame(sock)
-    assert msa(first)[1:3] == ["AA", "CH0007"] and msa(second)[1:3] == ["AA", "RPT000123"]
+        first, second = support.read_frame(sock), support.read_frame(sock)
+    assert support.msa(first)[1:3] == ["AA", "CH0007"] and support.msa(second)[1:3] == [
+        "AA",
+        "RPT000123",
+    ]
     assert wait_for(lambda: sum(e.kind == "garbage" for e in listener.events) >= 2)
 
 
 def test_unparsable_gets_ae_and_unsupported_type_gets_ar(listener):
     with socket.create_connection((listener.host, listener.port)) as sock:
         sock.sendall(hl7.frame(samples.ADT_A06 + "\rXYZ|1"))
-        ae = read_frame(sock)
+        ae = support.read_frame(sock)
         sock.sendall(hl7.frame(samples.ADT_A06.replace("ADT^A06^ADT_A06", "QRY^A19")))
-        ar = read_frame(sock)
+        ar = support.read_frame(sock)
         sock.sendall(hl7.frame("this is not HL7 at all"))
-        ae2 = read_frame(sock)
-    assert msa(ae)[1:3] == ["AE", "CH0007"] and "XYZ" in ae
-    assert msa(ar)[1] == "AR" and "200^Unsupported message type" in ar
-    assert msa(ae2)[1] == "AE"
+        ae2 = support.read_frame(sock)
+    assert support.msa(ae)[1:3] == ["AE", "CH0007"] and "XYZ" in ae
+    assert support.msa(ar)[1] == "AR" and "200^Unsupported message type" in ar
+    assert support.msa(ae2)[1] == "AE"
     assert [m.code for m in listener.messages] == ["AE", "AR", "AE"]
     assert all(m.path.is_file() for m in listener.messages)  # every message is stored
 
@@ -115,7 +101,7 @@ def test_peer_disconnecting_mid_frame_does_not_stop_the_listener(listener):
 def test_a_new_start_block_abandons_a_cut_off_frame(listener):
     with socket.create_connection((listener.host, listener.port)) as sock:
         sock.sendall(SB + b"MSH|^~\\&|half a mess" + SB + samples.ADT_A06.encode() + EB + CR)
-        assert msa(read_frame(sock))[1:3] == ["AA", "CH0007"]
+        assert support.msa(support.read_frame(sock))[1:3] == ["AA", "CH0007"]
     assert len(listener.messages) == 1
 
 
@@ -129,7 +115,7 @@ def test_several_senders_at_once(listener):
             with socket.create_connection((listener.host, listener.port)) as sock:
                 for k in range(5):
                     sock.sendall(hl7.frame(text.replace(f"C{n:04d}", f"C{n:04d}-{k}")))
-                    results.append(msa(read_frame(sock))[2])
+                    results.append(support.msa(support.read_frame(sock))[2])
         except BaseException as exc:  # reported below
             errors.append(exc)
 
