@@ -133,6 +133,7 @@ LINT_PATHS := medlab tests bench conftest.py
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/ruff check --select I notebooks
 
 clean:
 	rm -rf $(VENV) .pytest_cache

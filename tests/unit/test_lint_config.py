@@ -28,6 +28,9 @@ def test_make_test_lints_before_it_tests():
     assert {"medlab", "tests", "bench", "conftest.py"} <= set(paths)
     assert lines[ruff_check].split()[-len(paths) :] == paths
     assert lines[ruff_format].split()[-len(paths) :] == paths
+    # the lessons' imports stay sorted too (ruff's isort rules on the notebooks' code cells)
+    sort_notebooks = next(i for i, line in enumerate(lines) if "--select I notebooks" in line)
+    assert sort_notebooks < first_pytest
 
 
 def test_the_tree_is_lint_and_format_clean():
