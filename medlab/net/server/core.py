@@ -46,7 +46,11 @@ from medlab.net.server.engine import close_quietly, shutdown_promptly, tune_asso
 from medlab.net.server.find import FindService
 from medlab.net.server.mpps import MppsService
 from medlab.net.server.retrieve import RetrieveService
-from medlab.net.server.storage import StorageService, storage_transfer_syntaxes
+from medlab.net.server.storage import (
+    StorageService,
+    receive_to_disk,
+    storage_transfer_syntaxes,
+)
 from medlab.net.server.verification import VerificationService
 from medlab.net.server.worklist import WorklistService
 from medlab.net.store import Store
@@ -180,6 +184,7 @@ class PACS(
             # decoding + pretty-printing of every C-FIND/MOVE/GET identifier for a log.
             _config.LOG_HANDLER_LEVEL = "none"
             _config.LOG_REQUEST_IDENTIFIERS = False
+        receive_to_disk()  # C-STOREs to disk, bounded memory (storage.py, issue 15 §3)
         from medlab import services
 
         # One PACS per storage folder: lock it before the index is opened, so crash
