@@ -185,8 +185,9 @@ def prepare(path: Path, stored_ts: str, accepted: list[str]) -> tuple[Dataset, l
         ds.set_original_encoding(False, False)
         return ds, []
     else:
-        offered = ", ".join(UID(ts).name for ts in accepted) or "none"
-        raise ValueError(f"no conversion from {stored.name} to {offered}")
+        # Keywords keep the reason within an Error Comment's 64 characters.
+        offered = "/".join(UID(ts).keyword or ts for ts in accepted) or "no syntax"
+        raise ValueError(f"cannot convert {stored.keyword or stored_ts} to {offered}")
     ds.file_meta.TransferSyntaxUID = EXPLICIT_LE
     ds.set_original_encoding(False, True)
     return ds, []
