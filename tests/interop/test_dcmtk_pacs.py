@@ -641,38 +641,3 @@ def test_movescu_default_options_to_storescp_every_stored_syntax(tmp_path, store
     expected_ts = ts if ts in UNCOMPRESSED_TS else "1.2.840.10008.1.2.1"
     assert got[0].file_meta.TransferSyntaxUID == expected_ts
     assert_same_pixels(got[0], stored.path)
-
-
-@pytest.mark.parametrize("option", ["+xi", "+xb"])
-def test_getscu_big_endian_with_implicit_only_or_big_preferred(tmp_path, option):
-    """Big endian stored: getscu +xi (Implicit VR LE only) gets it converted, +xb as stored."""
-    source = SYNTAXES["1.2.840.10008.1.2.2"]
-    src = pydicom.dcmread(source, stop_before_pixels=True)
-    out_dir = tmp_path / "got"
-    out_dir.mkdir()
-    with PACS(root=tmp_path / "pacs") as server:
-        stored = server.store_received(source)
-        out = run(
-            "getscu",
-            option,
-            "-aec",
-            "MEDLAB",
-            "-od",
-            str(out_dir),
-            "-k",
-            "QueryRetrieveLevel=IMAGE",
-            "-k",
-            f"StudyInstanceUID={src.StudyInstanceUID}",
-            "-k",
-            f"SeriesInstanceUID={src.SeriesInstanceUID}",
-            "-k",
-            f"SOPInstanceUID={src.SOPInstanceUID}",
-            "127.0.0.1",
-            str(server.port),
-        )
-    assert out.returncode == 0, out.stderr
-    got = [pydicom.dcmread(p) for p in out_dir.iterdir()]
-    assert len(got) == 1
-    expected = "1.2.840.10008.1.2" if option == "+xi" else "1.2.840.10008.1.2.2"
-    assert got[0].file_meta.TransferSyntaxUID == expected
-    assert_same_pixels(got[0], stored.path)
