@@ -8,11 +8,14 @@ PACS runs as ``python -m medlab pacs serve`` in its own process, with the
 index row committed before each Success.
 
 The target that stands (see shared notes, pacs.md): medlab ≥ Orthanc's
-throughput in the same run. It also reports the medlab server's peak resident
+throughput in the same run. Beside them: a pynetdicom server with the PACS's
+tuning and a C-STORE handler that does nothing (the engine's ceiling), and with
+``--in-memory`` the PACS receiving C-STOREs in memory instead of to disk (what
+bounded memory costs). It also reports the medlab server's peak resident
 memory while 8 concurrent storescu associations store 2,000 small instances
 (target: < 300 MB).
 
-Usage: .venv/bin/python bench/pacs_store.py [--count 300] [--rounds 3] [--no-orthanc]
+Usage: .venv/bin/python bench/pacs_store.py [--count 300] [--rounds 3] [--no-orthanc] [--in-memory]
 """
 
 from __future__ import annotations
@@ -129,6 +132,77 @@ class Medlab(Target):
         self.proc.wait(30)
 
 
+class MedlabInMemory(Medlab):
+    """The same server with C-STOREs received in memory (RECEIVE_TO_DISK off): the cost of streaming."""
+
+    name, aet = "medlab (in memory)", "MEDLAB"
+
+    def start(self, workdir: Path) -> None:
+        self.port = free_port()
+        code = (
+            "import sys; import medlab.net.server.storage as s; s.RECEIVE_TO_DISK = False; "
+            "from medlab.cli import main; sys.exit(main(sys.argv[1:]))"
+        )
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                code,
+                "pacs",
+                "serve",
+                "--root",
+                str(workdir / "medlab"),
+                "--port",
+                str(self.port),
+                "--log",
+                "none",
+                "--aet",
+                self.aet,
+            ],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_port(self.port, self.proc)
+
+
+NOOP_SERVER = """
+import sys
+from pynetdicom import AE, _config, evt
+from pynetdicom.presentation import AllStoragePresentationContexts
+from medlab.net.server.engine import tune_association
+_config.LOG_HANDLER_LEVEL = "none"
+ae = AE(ae_title="NOOP")
+ae.maximum_pdu_size = 128 * 1024
+for cx in AllStoragePresentationContexts:
+    ae.add_supported_context(cx.abstract_syntax)
+handlers = [(evt.EVT_C_STORE, lambda event: 0x0000),
+            (evt.EVT_CONN_OPEN, lambda event: tune_association(event.assoc))]
+ae.start_server(("127.0.0.1", int(sys.argv[1])), evt_handlers=handlers)
+"""
+
+
+class NoopPynetdicom(Target):
+    """pynetdicom 3.0 with the PACS's tuning and a handler that does nothing: the engine's ceiling."""
+
+    name, aet = "pynetdicom no-op", "NOOP"
+
+    def start(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", NOOP_SERVER, str(self.port)],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
 class Orthanc(Target):
     name, aet = "Orthanc", "ORTHANC"
 
@@ -203,8 +277,15 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=300, help="CT instances per run (300-500)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-orthanc", action="store_true")
+    parser.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="also run medlab with C-STOREs received in memory (what receiving to disk costs)",
+    )
     args = parser.parse_args()
-    targets: list[Target] = [StoreSCP(), Medlab()]
+    targets: list[Target] = [StoreSCP(), Medlab(), NoopPynetdicom()]
+    if args.in_memory:
+        targets.append(MedlabInMemory())
     if ORTHANC and not args.no_orthanc:
         targets.append(Orthanc())
     with tempfile.TemporaryDirectory(prefix="medlab-bench-") as tmp:
@@ -236,6 +317,16 @@ def main() -> int:
             print(f"  {name:<16} {value:7.0f} inst/s")
         ref = rate["DCMTK storescp"]
         print(f"\nmedlab / storescp = {rate['medlab PACS'] / ref:.2f}x")
+        ceiling = rate["pynetdicom no-op"]
+        print(
+            f"pynetdicom no-op / storescp = {ceiling / ref:.2f}x  (the engine's ceiling); "
+            f"medlab reaches {rate['medlab PACS'] / ceiling:.2f}x of it"
+        )
+        if "medlab (in memory)" in rate:
+            print(
+                f"medlab received to disk / in memory = "
+                f"{rate['medlab PACS'] / rate['medlab (in memory)']:.2f}x"
+            )
         if "Orthanc" in rate:
             print(f"Orthanc / storescp = {rate['Orthanc'] / ref:.2f}x")
             ratio = rate["medlab PACS"] / rate["Orthanc"]

@@ -28,10 +28,14 @@ def new_ae(calling: str) -> Any:
 
     ae = AE(ae_title=calling)
     ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
-    ae.acse_timeout = 10
-    ae.dimse_timeout = 30
-    ae.network_timeout = 30
-    ae.connection_timeout = 5
+    # Generous limits (issue 15 §6): each is a wait for an event (an answer, a PDU),
+    # so a healthy peer costs nothing extra, and a machine busy with a whole class
+    # must not turn a slow answer into a failed exercise. Lesson 07 sets its own
+    # short acse_timeout to show what a timeout looks like.
+    ae.acse_timeout = 60
+    ae.dimse_timeout = 120
+    ae.network_timeout = 120
+    ae.connection_timeout = 30
     return ae
 
 

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from medlab.errors import MedlabError
-from medlab.net.store import ReceivedFile, StoredInstance, StoreFailure, dataset_offset
+from medlab.net.store import (
+    ReceivedFile,
+    StoredInstance,
+    StoreFailure,
+    dataset_offset,
+    file_transfer_syntax,
+)
 
 if TYPE_CHECKING:
     from medlab.net.recording import EventTranslator
@@ -57,7 +63,7 @@ def storage_transfer_syntaxes() -> list[str]:
     return compressed + uncompressed
 
 
-def receive_to_disk(on: bool = RECEIVE_TO_DISK) -> None:
+def receive_to_disk(on: bool | None = None) -> None:
     """Switch pynetdicom's chunked C-STORE receipt on (or off) for this process.
 
     pynetdicom reads the flag when a C-STORE-RQ's command set is complete, for
@@ -67,7 +73,7 @@ def receive_to_disk(on: bool = RECEIVE_TO_DISK) -> None:
     """
     from pynetdicom import _config
 
-    _config.STORE_RECV_CHUNKED_DATASET = bool(on)
+    _config.STORE_RECV_CHUNKED_DATASET = RECEIVE_TO_DISK if on is None else bool(on)
 
 
 def received_path(event_or_message: Any) -> Path | None:
@@ -115,6 +121,8 @@ class StorageService:
             # Checked, indexed and copied from disk: never loaded (issue 15 §3).
             try:
                 offset, file_ts = dataset_offset(Path(data))
+                if not transfer_syntax and not file_ts:
+                    file_ts = file_transfer_syntax(Path(data))
             except StoreFailure:
                 raise
             except Exception as err:  # noqa: BLE001 - not a DICOM file: the sender's error
@@ -171,9 +179,15 @@ class StorageService:
             return early.result() if isinstance(early, Future) else early
         ts = str(event.context.transfer_syntax)
         calling = self._log.state(event.assoc).remote
-        # Received to disk (RECEIVE_TO_DISK): hand the file over, never load it.
+        # Received to disk (RECEIVE_TO_DISK): hand the file over, never load it;
+        # pynetdicom deletes it after this handler unless the store moved it.
         path = received_path(event)
-        data = req.DataSet if path is None else path
+        data: Any = req.DataSet
+        if path is not None:
+            try:
+                data = ReceivedFile(path, dataset_offset(path)[0], movable=True)
+            except Exception as err:  # noqa: BLE001 - our own temp file: out of resources
+                return self._failure(0xA700, f"Cannot read the received data set: {err}")
         return self._store(data, ts, req.AffectedSOPClassUID, req.AffectedSOPInstanceUID, calling)
 
     @staticmethod
