@@ -129,6 +129,26 @@ def _quarantined() -> list[Check]:
     return found
 
 
+def _home_private() -> Check:
+    """Is the user's medlab home closed to other users of a shared host?"""
+    home = paths.home_path()
+    if not home.exists():
+        return Check("private home", True, f"{home} will be created private (0700)")
+    import os
+    import stat
+
+    info = home.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    fix = f"chmod -R go-rwx {home}"
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return Check("private home", False, f"{home} belongs to another user", fix)
+    if mode & 0o077:
+        return Check(
+            "private home", False, f"{home} is readable by others (mode {mode:03o}, want 700)", fix
+        )
+    return Check("private home", True, f"{home} (mode {mode:03o})")
+
+
 def checks() -> list[Check]:
     """Run every check and return the report lines in order."""
     py_ok = sys.version_info >= (3, 10)
@@ -141,7 +161,7 @@ def checks() -> list[Check]:
         )
     ]
     found += [_package(dist, why) for dist, why in PACKAGES]
-    found += [_sample_data(), _real_samples(), _dcmtk(), *_quarantined()]
+    found += [_sample_data(), _real_samples(), _dcmtk(), _home_private(), *_quarantined()]
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     found.append(
         Check(

@@ -59,9 +59,7 @@ _lock = threading.Lock()
 
 def run_dir() -> Path:
     """The folder with this user's service records (created if missing)."""
-    folder = paths.home() / RUN_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return paths.private_dir(paths.home() / RUN_DIR)
 
 
 def history_path() -> Path:
@@ -273,7 +271,8 @@ def register(
     service = Service(**{**service.__dict__, "record": str(record)})
     data = {**service.__dict__, "pid_start": _process_start(pid), "home": str(paths.home())}
     tmp = record.with_name(f".{record.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    with paths.open_private(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, indent=1))
     os.replace(tmp, record)  # readers never see half a record
     handle = Handle(service, record, lock_fd)
     _append_history("start", service)
@@ -285,9 +284,11 @@ def _lock_root(service: Service) -> int | None:
     if fcntl is None:
         return None
     root = Path(service.root)  # type: ignore[arg-type]
-    root.mkdir(parents=True, exist_ok=True)
+    paths.private_dir(root)
     path = root / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, paths.PRIVATE_FILE_MODE)
+    with contextlib.suppress(OSError):  # not ours (a shared folder): leave its mode
+        os.fchmod(fd, paths.PRIVATE_FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -374,8 +375,10 @@ def _append_history(event: str, service: Service) -> None:
         }
     )
     # O_APPEND: each short line lands whole at the end, even with several writers.
-    fd = os.open(history_path(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(history_path(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, paths.PRIVATE_FILE_MODE)
     try:
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, paths.PRIVATE_FILE_MODE)
         os.write(fd, (line + "\n").encode("utf-8"))
     finally:
         os.close(fd)

@@ -32,6 +32,10 @@ from Python (worklist items, recorded events): the lessons say so where it
 matters. ``tests/interop/test_orthanc.py`` proves the switch by pointing
 ``MEDLAB_PACS`` at a real Orthanc and running lesson 08's core flow.
 
+Who may connect to the bundled services is a third setting,
+:func:`peer_policy` (``MEDLAB_ACCEPT_PEERS``, or ``[peers] accept``): by default
+only the user's own processes (:mod:`medlab.peers`).
+
 Only the standard library is imported here: reading the setting is cheap.
 """
 
@@ -192,6 +196,38 @@ def hl7() -> Hl7Target:
     return Hl7Target(
         str(section["host"]), _port(section["port"], where), bundled=False, source=where
     )
+
+
+#: Who may connect to the bundled PACS and HL7 listener (see :mod:`medlab.peers`).
+PEER_POLICIES = {
+    "same-user": "only this user's own processes on this machine (the default)",
+    "local": "any process on this machine, whoever runs it",
+    "any": "any host that can reach the port (a department test system)",
+}
+
+
+def peer_policy() -> str:
+    """Who may connect to this user's bundled services: ``same-user`` unless configured.
+
+    ``MEDLAB_ACCEPT_PEERS`` (environment), else ``accept = "..."`` in the
+    ``[peers]`` section of the config file, set to one of :data:`PEER_POLICIES`.
+    Only a department *test* system that serves a whole class should widen it;
+    a trainee's own server on a shared host must keep ``same-user``.
+    """
+    env = os.environ.get("MEDLAB_ACCEPT_PEERS", "").strip()
+    if env:
+        value, where = env, "environment variable MEDLAB_ACCEPT_PEERS"
+    else:
+        section = _read_config().get("peers") or {}
+        value, where = str(section.get("accept", "same-user")), f"[peers] in {config_path()}"
+    value = value.strip().lower()
+    if value not in PEER_POLICIES:
+        raise MedlabError(
+            f"{value!r} is not a peer policy",
+            where=where,
+            fix="Use one of: " + ", ".join(f"{k} ({v})" for k, v in PEER_POLICIES.items()) + ".",
+        )
+    return value
 
 
 def _aet(value: str, where: str) -> str:

@@ -26,12 +26,15 @@ Length column.
 
 from __future__ import annotations
 
+import functools
 import io
+import re
 import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from medlab.errors import MedlabError
 
@@ -704,6 +707,8 @@ def _dcmread(data: bytes, *, force: bool, name: str) -> Dataset:
             # convert everything now, while its warnings are silenced.
             for _ in ds.iterall():
                 pass
+            for _ in getattr(ds, "file_meta", None) or ():  # group 0002 too
+                pass
             return ds
     except Exception as exc:  # pydicom's own errors, worded for a trainee
         raise MedlabError(
@@ -732,3 +737,74 @@ def read(src: Any, *, force: bool = False) -> Dataset:
     if isinstance(src, Dataset):
         return src
     return load(src, force=force).dataset
+
+
+# --------------------------------------------------------------------------- data sets
+F = TypeVar("F", bound=Callable[..., Any])
+
+_NO_ATTRIBUTE = re.compile(r"object has no attribute '(\w+)'")
+
+
+def dataset_name(ds: Any) -> str:
+    """How to name a data set in a message: its file name, else "the data set"."""
+    try:
+        name = getattr(ds, "filename", None)
+    except Exception:  # noqa: BLE001 - a broken data set must not break its own error message
+        name = None
+    return Path(name).name if isinstance(name, (str, Path)) and str(name) else "the data set"
+
+
+def explain(exc: Exception, *, action: str, where: str, fix: str) -> MedlabError:
+    """Turn what pydicom (or a library reading a data set) raised into one MedlabError.
+
+    A missing attribute is named with its tag; a value pydicom cannot decode
+    (an unknown VR, a length that does not fit the VR, a cut deflated stream)
+    is said to be damaged; anything else keeps the library's own words.
+    """
+    import zlib
+
+    text = str(exc).strip() or type(exc).__name__
+    missing = _NO_ATTRIBUTE.search(text) if isinstance(exc, AttributeError) else None
+    if missing:
+        from pydicom.datadict import tag_for_keyword
+
+        keyword = missing.group(1)
+        tag = tag_for_keyword(keyword)
+        if tag is not None:
+            return MedlabError(
+                f"Cannot {action}: the data set has no {keyword} {tag_text(tag)}",
+                where=where,
+                fix=fix,
+            )
+    if isinstance(exc, zlib.error):
+        what = f"Cannot {action}: the deflated data set is cut short or damaged ({text})"
+    elif type(exc).__name__ == "BytesLengthException" or "Value Representation" in text:
+        what = f"Cannot {action}: a value in the data set cannot be decoded ({text})"
+    else:
+        what = f"Cannot {action} ({type(exc).__name__}: {text})"
+    return MedlabError(what, where=where, fix=fix)
+
+
+def dataset_errors(action: str, fix: str) -> Callable[[F], F]:
+    """Decorator for a function of a data set: whatever goes wrong is one MedlabError.
+
+    A data set read with ``force=True``, or from a damaged file, can lack what
+    the function needs or hold values pydicom cannot decode; the trainee gets
+    "Cannot <action>: ..." with the data set's name and ``fix``, never a
+    traceback from inside pydicom or highdicom. MedlabErrors pass unchanged.
+    """
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return function(*args, **kwargs)
+            except MedlabError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - worded for the trainee below
+                where = dataset_name(args[0]) if args else "the data set"
+                raise explain(exc, action=action, where=where, fix=fix) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -147,7 +147,9 @@ def census(
     Columns besides the attributes: ``path`` (relative to ``folder``),
     ``private_creators`` (``"gggg:creator"`` strings), ``missing_type1`` (Type 1
     attributes absent or empty, see :data:`TYPE1_COMMON`) and ``has_pixels``.
-    Files that are not DICOM are skipped and counted in ``df.attrs["skipped"]``.
+    Files that are not DICOM (or whose header pydicom cannot decode) are
+    skipped: their paths are in ``df.attrs["skipped"]`` and why, per path, in
+    ``df.attrs["skipped_reasons"]``.
     """
     import pandas as pd
 
@@ -171,18 +173,19 @@ def census(
     )
     with warnings.catch_warnings():  # odd values in real files: the census reports, not warns
         warnings.simplefilter("ignore")
-        rows, skipped = _rows(paths, base, wanted, bar)
+        rows, reasons = _rows(paths, base, wanted, bar)
     if bar:
         bar.close()
     columns = ["path", *wanted, "private_creators", "missing_type1", "has_pixels"]
     df = pd.DataFrame(rows, columns=columns)
-    df.attrs["skipped"] = skipped
+    df.attrs["skipped"] = list(reasons)
+    df.attrs["skipped_reasons"] = reasons
     return df
 
 
 def _rows(
     paths: list[Path], base: Path | None, wanted: list[str], bar: _Progress | None
-) -> tuple[list[dict[str, Any]], list[str]]:
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Read each header and build its row from the *raw* elements.
 
     pydicom parses an element's header and keeps its value as bytes (a
@@ -215,44 +218,62 @@ def _rows(
     }
     pixel_module = {tag_for_keyword(k) for k in TYPE1_COMMON[5:]}
     rows: list[dict[str, Any]] = []
-    skipped: list[str] = []
+    skipped: dict[str, str] = {}
     for n, path in enumerate(paths, 1):
         try:
-            # A small file is read in one go and parsed from memory: pydicom asks its file
-            # object for its position at every element, and a BytesIO answers faster.
-            source: Any = path
-            if path.stat().st_size <= _IN_MEMORY:
-                source = io.BytesIO(path.read_bytes())
-            ds = dcmread(source, stop_before_pixels=True)
-        except (InvalidDicomError, OSError, EOFError, ValueError, KeyError, TypeError):
-            skipped.append(str(path))
-            continue
-        raw = ds._dict
-        codec = _codec(raw.get(0x00080005))
-        row: dict[str, Any] = {"path": path.relative_to(base).as_posix() if base else str(path)}
-        for keyword, tag, vr in tags:
-            row[keyword] = _fast_value(ds, raw.get(tag), tag, vr, codec)
-        # Private creators (gggg,0010-00FF): their tags alone say where they are.
-        row["private_creators"] = tuple(
-            f"{tag >> 16:04X}:{_fast_value(ds, elem, tag, 'LO', codec)}"
-            for tag, elem in raw.items()
-            if (tag >> 16) & 1 and 0x10 <= (tag & 0xFFFF) <= 0xFF
-        )
-        modality = _fast_value(ds, raw.get(0x00080060), 0x00080060, "CS", "latin-1") or ""
-        image = 0x00280010 in raw  # Rows (0028,0010): the Image Pixel module is there
-        row["has_pixels"] = image
-        missing = []
-        for tag in required.get(str(modality), required[""]):
-            if not image and tag in pixel_module:
-                continue
-            elem = raw.get(tag)
-            if elem is None or _is_empty(elem):
-                missing.append(names[tag])
-        row["missing_type1"] = tuple(missing)
-        rows.append(row)
+            rows.append(_row(path, base, tags, required, names, pixel_module, dcmread))
+        except InvalidDicomError:
+            skipped[str(path)] = "not a DICOM file"
+        except OSError as exc:
+            skipped[str(path)] = f"cannot be read ({exc.strerror or exc})"
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop a census
+            from medlab.dicom._read import explain
+
+            skipped[str(path)] = explain(exc, action="read its header", where="", fix="").what
         if bar:
             bar.update(n)
     return rows, skipped
+
+
+def _row(
+    path: Path,
+    base: Path | None,
+    tags: list[tuple[str, int, str]],
+    required: dict[str, list[int]],
+    names: dict[int, str],
+    pixel_module: set[int],
+    dcmread: Any,
+) -> dict[str, Any]:
+    """One file's census row (raises what pydicom raises on a bad file)."""
+    # A small file is read in one go and parsed from memory: pydicom asks its file
+    # object for its position at every element, and a BytesIO answers faster.
+    source: Any = path
+    if path.stat().st_size <= _IN_MEMORY:
+        source = io.BytesIO(path.read_bytes())
+    ds = dcmread(source, stop_before_pixels=True)
+    raw = ds._dict
+    codec = _codec(raw.get(0x00080005))
+    row: dict[str, Any] = {"path": path.relative_to(base).as_posix() if base else str(path)}
+    for keyword, tag, vr in tags:
+        row[keyword] = _fast_value(ds, raw.get(tag), tag, vr, codec)
+    # Private creators (gggg,0010-00FF): their tags alone say where they are.
+    row["private_creators"] = tuple(
+        f"{tag >> 16:04X}:{_fast_value(ds, elem, tag, 'LO', codec)}"
+        for tag, elem in raw.items()
+        if (tag >> 16) & 1 and 0x10 <= (tag & 0xFFFF) <= 0xFF
+    )
+    modality = _fast_value(ds, raw.get(0x00080060), 0x00080060, "CS", "latin-1") or ""
+    image = 0x00280010 in raw  # Rows (0028,0010): the Image Pixel module is there
+    row["has_pixels"] = image
+    missing = []
+    for tag in required.get(str(modality), required[""]):
+        if not image and tag in pixel_module:
+            continue
+        elem = raw.get(tag)
+        if elem is None or _is_empty(elem):
+            missing.append(names[tag])
+    row["missing_type1"] = tuple(missing)
+    return row
 
 
 #: Files up to this size are read into memory before parsing (see _rows).
@@ -592,7 +613,7 @@ def messy_archive(out: str | Path, source: str | Path | None = None) -> Path:
             where=str(src),
             fix="Run `medlab data build` (or `make data`) first.",
         )
-    out = Path(out)
+    out = paths.private_dir(out)
     for name in STUDIES:
         target = out / name
         if target.exists():
@@ -621,4 +642,5 @@ def messy_archive(out: str | Path, source: str | Path | None = None) -> Path:
     edit(
         "mr_phantom/series01_t1_axial/MR0008.dcm", lambda ds: setattr(ds, "PatientID", "MLB-10587")
     )
+    paths.make_private_tree(out)  # copied with the sample data's modes
     return out

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from medlab import plotting
+from medlab.dicom._read import dataset_errors
 from medlab.errors import MedlabError
 
 if TYPE_CHECKING:
@@ -144,6 +145,10 @@ class SROutline:
         return "".join(parts)
 
 
+@dataset_errors(
+    "outline this structured report",
+    "Pass an SR object (Modality SR) with a Content Sequence.",
+)
 def sr_outline(ds: Dataset) -> SROutline:
     """Walk an SR's content tree (root CONTAINER, then Content Sequence, depth first).
 
@@ -179,6 +184,10 @@ def sr_outline(ds: Dataset) -> SROutline:
     return SROutline(_meaning(ds), flags, lines)
 
 
+@dataset_errors(
+    "make a measurement SR for this image",
+    "Pass a complete image: Study, Series and SOP Instance UIDs and its SOP Class UID.",
+)
 def measurement_sr(
     image: Dataset,
     *,
@@ -264,6 +273,10 @@ class RTSummary:
         return f"<div class='medlab-rt'><b>{html.escape(self.kind)}</b><table>{rows}</table></div>"
 
 
+@dataset_errors(
+    "summarise this RT object",
+    "Pass an RT Plan, RT Structure Set or RT Dose object.",
+)
 def rt_summary(ds: Dataset) -> RTSummary:
     """Summarise an RT Plan (beams, fractions), Structure Set (ROIs) or Dose (grid)."""
     modality = ds.get("Modality")
@@ -323,6 +336,10 @@ def rt_summary(ds: Dataset) -> RTSummary:
     return RTSummary(f"{modality}", facts)
 
 
+@dataset_errors(
+    "read the dose grid",
+    "Pass an RT Dose object with Pixel Data and Dose Grid Scaling.",
+)
 def dose_grid(ds: Dataset) -> Any:
     """The dose grid in Dose Units (Gy): stored values x Dose Grid Scaling (PS3.3 C.8.8.3)."""
     import numpy as np
@@ -333,6 +350,10 @@ def dose_grid(ds: Dataset) -> Any:
     return arr.astype(np.float64) * float(ds.DoseGridScaling)
 
 
+@dataset_errors(
+    "plot the dose grid",
+    "Pass an RT Dose object with Pixel Data and Dose Grid Scaling.",
+)
 def plot_dose(ds: Dataset, *, columns: int = 5) -> Figure:
     """Every frame of an RT Dose grid, on one colour scale, titled by its z offset."""
     import math
@@ -358,6 +379,10 @@ def plot_dose(ds: Dataset, *, columns: int = 5) -> Figure:
 # -- Waveform --------------------------------------------------------------------
 
 
+@dataset_errors(
+    "read the waveform",
+    "Pass a waveform object (e.g. an ECG) with a Waveform Sequence.",
+)
 def ecg_leads(ds: Dataset, group: int = 0) -> tuple[Any, list[str], float, str]:
     """Samples of one multiplex group: ``(array[samples, channels], labels, Hz, units)``.
 
@@ -378,6 +403,10 @@ def ecg_leads(ds: Dataset, group: int = 0) -> tuple[Any, list[str], float, str]:
     return data, labels, float(item.SamplingFrequency), units
 
 
+@dataset_errors(
+    "plot the waveform",
+    "Pass a waveform object (e.g. an ECG) with a Waveform Sequence.",
+)
 def plot_ecg(ds: Dataset, group: int = 0, *, seconds: float | None = 2.5) -> Figure:
     """Plot every lead of a 12-lead ECG, stacked, with its label and a time axis in s."""
     import numpy as np
@@ -417,6 +446,10 @@ def plot_ecg(ds: Dataset, group: int = 0, *, seconds: float | None = 2.5) -> Fig
 # -- Segmentation -------------------------------------------------------------------
 
 
+@dataset_errors(
+    "read the segmentation",
+    "Pass a Segmentation object (Modality SEG) with its Segment Sequence.",
+)
 def seg_masks(ds: Dataset) -> tuple[Any, list[tuple[int, str, tuple[float, float, float]]]]:
     """Frames of a Segmentation with the segment each belongs to.
 
@@ -467,6 +500,10 @@ def _cielab_to_rgb(dicom_lab: Any) -> tuple[float, float, float]:
     return r, g, b_
 
 
+@dataset_errors(
+    "plot the segmentation",
+    "Pass a Segmentation object (Modality SEG) with its Segment Sequence.",
+)
 def plot_seg(ds: Dataset, *, alpha: float = 0.5) -> Figure:
     """Each frame of a Segmentation with its segment overlaid in the segment's colour.
 

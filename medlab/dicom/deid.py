@@ -60,6 +60,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from medlab import paths
+from medlab.dicom._read import dataset_errors
 from medlab.errors import MedlabError
 
 if TYPE_CHECKING:
@@ -375,6 +377,7 @@ class DeidReport:
     datasets: list[Any] = field(default_factory=list)
     burned_in: list[str] = field(default_factory=list)  # files whose pixels may carry text
     out: Path | None = None
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why) in a folder
 
     @property
     def dataset(self) -> Any:
@@ -419,6 +422,7 @@ class DeidReport:
             lines.append(
                 f"Check the pixels (Burned In Annotation YES or absent): {', '.join(self.burned_in)}"
             )
+        lines += [f"Skipped {name}: {why}" for name, why in self.skipped]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -435,6 +439,10 @@ class DeidReport:
             f"{html.escape(', '.join(self.burned_in))}</p>"
             if self.burned_in
             else ""
+        )
+        warn += "".join(
+            f"<p><b>Skipped</b> {html.escape(name)}: {html.escape(why)}</p>"
+            for name, why in self.skipped
         )
         return (
             f'<div class="medlab-deid"><p>De-identified <b>{len(files)}</b> file(s) with '
@@ -671,17 +679,47 @@ def _files(folder: Path) -> list[Path]:
     )
 
 
-def _read(path: Path) -> Dataset:
-    import pydicom
-    from pydicom.errors import InvalidDicomError
+_DEID_FIX = (
+    "pydicom cannot decode part of it, so it cannot be de-identified safely; look at it "
+    "with medlab.dicom.hexview(), and leave it out or fix it."
+)
+
+
+def _deidentify_file(
+    name: str, source: Any, prof: Profile, engine: _Deidentifier
+) -> tuple[Dataset, Dataset, list[Change]]:
+    """Read (a path) and de-identify one data set; any failure is one MedlabError."""
+    from medlab.dicom._read import explain, read
 
     try:
-        return pydicom.dcmread(path)
-    except (InvalidDicomError, OSError, EOFError, ValueError) as exc:
-        raise MedlabError(
-            f"Cannot read this file as DICOM ({exc})",
-            where=str(path),
-            fix="Point deidentify at DICOM files only.",
+        ds = read(source)  # the byte-level scan first: a cut file is named, not half-read
+        new, changes = deidentify_dataset(ds, prof, _engine=engine, name=name)
+    except MedlabError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pydicom's errors, worded for the trainee
+        raise explain(exc, action="de-identify this file", where=name, fix=_DEID_FIX) from None
+    return ds, new, changes
+
+
+def _save(new: Dataset, target: Path, name: str) -> None:
+    """Write atomically (a temporary file renamed): a failed write leaves no half file."""
+    import os
+    import tempfile
+
+    from medlab.dicom._read import explain
+
+    paths.private_dir(target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".deid-", suffix=".dcm", dir=target.parent)  # 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            new.save_as(fh, enforce_file_format=True)
+        os.replace(tmp, target)
+    except Exception as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, MedlabError):
+            raise
+        raise explain(
+            exc, action="write the de-identified copy", where=name, fix=_DEID_FIX
         ) from None
 
 
@@ -712,6 +750,10 @@ def deidentify_dataset(
     return out, engine.changes[start:]
 
 
+@dataset_errors(
+    "de-identify this data set",
+    "pydicom cannot decode part of it, so it cannot be de-identified safely; look at it with medlab.dicom.hexview().",
+)
 def deidentify(
     ds_or_folder: Dataset | str | Path,
     out: str | Path | None = None,
@@ -748,14 +790,16 @@ def deidentify(
     prof = _profile(profile)
     engine = _Deidentifier(prof, key or secrets.token_hex(16))
     report = DeidReport(prof, out=Path(out) if out is not None else None)
+    # A folder goes on past a file it cannot de-identify (listed in report.skipped, with
+    # why); a single data set or file raises that MedlabError instead.
+    in_folder = False
     if isinstance(ds_or_folder, Dataset):
-        sources: list[tuple[str, Dataset]] = [("dataset", ds_or_folder)]
-        base = None
+        sources: list[tuple[str, Any]] = [("dataset", ds_or_folder)]
     else:
         source = Path(ds_or_folder)
         if source.is_dir():
-            base = source
-            sources = [(p.relative_to(source).as_posix(), _read(p)) for p in _files(source)]
+            in_folder = True
+            sources = [(p.relative_to(source).as_posix(), p) for p in _files(source)]
             if not sources:
                 raise MedlabError(
                     "No files to de-identify in this folder",
@@ -763,8 +807,7 @@ def deidentify(
                     fix="Check the path (it should hold DICOM files, at any depth).",
                 )
         elif source.is_file():
-            base = source.parent
-            sources = [(source.name, _read(source))]
+            sources = [(source.name, source)]
         else:
             raise MedlabError(
                 "No such file or folder",
@@ -774,26 +817,37 @@ def deidentify(
     studies: dict[str, int] = {}
     series: dict[str, tuple[int, int]] = {}
     counters: dict[str, int] = {}
-    for name, ds in sources:
-        if _needs_pixel_check(ds):
-            report.burned_in.append(name)
-        new, changes = deidentify_dataset(ds, prof, _engine=engine, name=name)
-        report.changes.extend(changes)
-        if out is None:
-            report.datasets.append(new)
+    for name, item in sources:  # one file in memory at a time
+        try:
+            ds, new, changes = _deidentify_file(name, item, prof, engine)
+            burned_in = _needs_pixel_check(ds)
+            study_uid = str(ds.get("StudyInstanceUID", ""))
+            series_key = str(ds.get("SeriesInstanceUID", ""))
+            if out is not None:
+                study = studies.get(study_uid, len(studies) + 1)
+                if series_key in series:
+                    s_no, se_no = series[series_key]
+                else:
+                    s_no = study
+                    se_no = sum(1 for s, _ in series.values() if s == study) + 1
+                folder = f"STUDY{s_no:02d}/SERIES{se_no:02d}"
+                target = Path(out) / folder / f"IM{counters.get(folder, 0) + 1:04d}.dcm"
+                _save(new, target, name)
+                # numbered only once written: a skipped file leaves no gap
+                studies.setdefault(study_uid, study)
+                series.setdefault(series_key, (s_no, se_no))
+                counters[folder] = counters.get(folder, 0) + 1
+                report.written.append(target)
+            else:
+                report.datasets.append(new)
+        except MedlabError as err:
+            if not in_folder:
+                raise
+            report.skipped.append((name, err.what))
             continue
-        study = studies.setdefault(str(ds.get("StudyInstanceUID", "")), len(studies) + 1)
-        series_key = str(ds.get("SeriesInstanceUID", ""))
-        if series_key not in series:
-            series[series_key] = (study, sum(1 for s, _ in series.values() if s == study) + 1)
-        s_no, se_no = series[series_key]
-        folder = f"STUDY{s_no:02d}/SERIES{se_no:02d}"
-        counters[folder] = counters.get(folder, 0) + 1
-        target = Path(out) / folder / f"IM{counters[folder]:04d}.dcm"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        new.save_as(target, enforce_file_format=True)
-        report.written.append(target)
-    del base
+        if burned_in:
+            report.burned_in.append(name)
+        report.changes.extend(changes)
     return report
 
 

@@ -33,6 +33,7 @@ import copy
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from medlab.dicom._read import dataset_errors
 from medlab.errors import MedlabError
 
 if TYPE_CHECKING:
@@ -115,6 +116,10 @@ def _frames(ds: Dataset) -> int:
         ) from None
 
 
+@dataset_errors(
+    "read this image's stored values",
+    "It needs an image pydicom can decode (Rows, Columns, Bits Allocated, Pixel Data...); look at the file with medlab.dicom.hexview().",
+)
 def stored_values(ds: Dataset, frame: int = 0) -> tuple[np.ndarray, str]:
     """Decode one frame and return ``(array, photometric_interpretation)``.
 
@@ -163,6 +168,10 @@ def stored_values(ds: Dataset, frame: int = 0) -> tuple[np.ndarray, str]:
     )
 
 
+@dataset_errors(
+    "compute this image's modality values",
+    "It needs an image pydicom can decode (Rows, Columns, Bits Allocated, Pixel Data...); look at the file with medlab.dicom.hexview().",
+)
 def modality_values(ds: Dataset, frame: int = 0) -> np.ndarray:
     """Stored values of a grey frame passed through the Modality LUT (PS3.3 C.11.1).
 
@@ -268,6 +277,10 @@ def _full_range(values: np.ndarray) -> np.ndarray:
     return ((values - lo) / (hi - lo)).astype(np.float32)
 
 
+@dataset_errors(
+    "prepare this image for display",
+    "It needs an image pydicom can decode (Rows, Columns, Bits Allocated, Pixel Data...); look at the file with medlab.dicom.hexview().",
+)
 def to_display(
     ds: Dataset,
     frame: int = 0,

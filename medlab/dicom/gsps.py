@@ -18,6 +18,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from medlab.dicom._read import dataset_errors
 from medlab.dicom.display import apply_window, modality_values
 from medlab.errors import MedlabError
 
@@ -41,6 +42,10 @@ GSPS_SERIES_UID = _fixed_uid("lesson06/gsps/series")
 GSPS_INSTANCE_UID = _fixed_uid("lesson06/gsps/instance")
 
 
+@dataset_errors(
+    "build a presentation state for this image",
+    "A GSPS refers to a grayscale image (one sample per pixel) with its Study, Series and SOP Instance UIDs; try medlab.data.get_path('ct').",
+)
 def create_gsps(
     image: Dataset,
     *,
@@ -110,6 +115,15 @@ def create_gsps(
         pr = _build_gsps(hd, image, series_uid, instance_uid, label, annotations, layer, window)
     pr.ImageRotation = rotation
     pr.ImageHorizontalFlip = "Y" if flip else "N"
+    _displayed_area_after_transform(pr, image, rotation, flip)
+    # General Series: Laterality is Type 2C, needed unless Body Part Examined says the
+    # part is not paired. Copy the image's; without one, Laterality is sent empty.
+    if "BodyPartExamined" in image and image.BodyPartExamined:
+        pr.BodyPartExamined = image.BodyPartExamined
+    if "Laterality" in image:
+        pr.Laterality = image.Laterality
+    elif "BodyPartExamined" not in pr:
+        pr.Laterality = ""
     # Fixed dates keep the course outputs identical on every run.
     for keyword in (
         "PresentationCreationDate",
@@ -128,6 +142,27 @@ def create_gsps(
         if keyword in pr:
             setattr(pr, keyword, "120000")
     return pr
+
+
+def _displayed_area_after_transform(pr: Dataset, image: Dataset, rotation: int, flip: bool) -> None:
+    """Set the displayed area's corners as PS3.3 C.10.4 defines them: after the rotation.
+
+    Displayed Area Top Left Hand Corner is "the top left (after spatial
+    transformation) pixel in the referenced image": the image pixel that ends up
+    top left once rotated and flipped (e.g. the bottom-left one after a quarter
+    turn clockwise). highdicom writes the untransformed corners.
+    """
+    rows, cols = int(image.Rows), int(image.Columns)
+    corners = [(1, 1), (cols, 1), (1, rows), (cols, rows)]  # (column, row), 1-based
+    shown = {
+        corner: _transform_point(corner[0] - 1, corner[1] - 1, rows, cols, rotation, flip)
+        for corner in corners
+    }
+    top_left = min(corners, key=lambda c: (shown[c][1], shown[c][0]))
+    bottom_right = max(corners, key=lambda c: (shown[c][1], shown[c][0]))
+    for item in pr.get("DisplayedAreaSelectionSequence", []):
+        item.DisplayedAreaTopLeftHandCorner = list(top_left)
+        item.DisplayedAreaBottomRightHandCorner = list(bottom_right)
 
 
 def _build_gsps(
@@ -192,6 +227,10 @@ def _transform_point(
     return x, y
 
 
+@dataset_errors(
+    "apply this presentation state",
+    "Pass an image and a presentation state made for it (medlab.dicom.create_gsps).",
+)
 def apply_presentation_state(image: Dataset, pr: Dataset | None = None) -> Presented:
     """Render ``image`` through presentation state ``pr`` (or plainly, with ``pr=None``).
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from medlab.dicom._read import UNDEFINED, Loaded, load, tag_text
+from medlab.dicom._read import UNDEFINED, Loaded, dataset_errors, load, tag_text
 from medlab.dicom.hexview import _keyword, _short, describe_value
 from medlab.errors import MedlabError
 
@@ -329,6 +329,10 @@ def _rows(
     return rows
 
 
+@dataset_errors(
+    "list this header",
+    "Look at the bytes with medlab.dicom.hexview(src, strict=False).",
+)
 def header_table(
     src: Any,
     *,
@@ -627,6 +631,10 @@ class PrivateBlocks(list):
         )
 
 
+@dataset_errors(
+    "list the private blocks",
+    "Look at the bytes with medlab.dicom.hexview(src, strict=False).",
+)
 def private_blocks(src: Any, *, force: bool = False) -> PrivateBlocks:
     """The private creators of a data set's top level and the blocks they reserve.
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medlab import paths
 from medlab.errors import MedlabError
 
 DICOM_ROOT = "1.2.840.10008"
@@ -192,6 +193,7 @@ PROBLEM_KINDS = {
     "series_studies": "one series spread across more than one study",
     "missing_uid": "a file without a required identifier",
     "unreadable": "a file that is not DICOM (skipped)",
+    "bad_value": "a Series or Instance Number that is not one integer",
 }
 
 
@@ -364,6 +366,39 @@ def _files(src: Any) -> tuple[str, Path | None, list[Path]]:
     return f"{len(files)} files", None, sorted(files)
 
 
+def _why(exc: Exception) -> str:
+    """Why a file could not be read, in a few words."""
+    from pydicom.errors import InvalidDicomError
+
+    from medlab.dicom._read import explain
+
+    if isinstance(exc, InvalidDicomError):
+        return f"not a readable DICOM file ({type(exc).__name__})"
+    if isinstance(exc, OSError):
+        return f"cannot be read ({exc.strerror or exc})"
+    return explain(exc, action="read it", where="", fix="").what
+
+
+def _one_integer(value: Any, name: str, label: str, problems: list[Problem]) -> int | None:
+    """An IS value as one int; several values, or text that is no integer, is a problem."""
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, (str, bytes, int, float)):
+            return int(value)
+        raise TypeError
+    except (TypeError, ValueError):
+        problems.append(
+            Problem(
+                "bad_value",
+                label,
+                f"{label}: {name} {str(value)[:40]!r} is not one integer (VR IS, VM 1); "
+                "sorted as if it were absent",
+            )
+        )
+        return None
+
+
 def hierarchy(src: str | Path | Iterable[str | Path]) -> Hierarchy:
     """Build Patient > Study > Series > Instance from a folder (searched recursively) or files.
 
@@ -396,14 +431,8 @@ def hierarchy(src: str | Path | Iterable[str | Path]) -> Hierarchy:
                 warnings.simplefilter("ignore")  # odd values are not this lesson's business
                 ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=list(_TAGS))
                 values = {k: ds.get(k) for k in _TAGS}
-        except Exception as exc:
-            problems.append(
-                Problem(
-                    "unreadable",
-                    label,
-                    f"{label} skipped: not a readable DICOM file ({type(exc).__name__})",
-                )
-            )
+        except Exception as exc:  # noqa: BLE001 - reported, and the folder goes on
+            problems.append(Problem("unreadable", label, f"{label} skipped: {_why(exc)}"))
             continue
         missing = [
             k for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID") if not values[k]
@@ -422,22 +451,22 @@ def hierarchy(src: str | Path | Iterable[str | Path]) -> Hierarchy:
             study_uid,
             Study(study_uid, str(values["StudyDate"] or ""), str(values["StudyDescription"] or "")),
         )
-        number = values["SeriesNumber"]
+        number = _one_integer(values["SeriesNumber"], "Series Number", label, problems)
         series = study.series.setdefault(
             series_uid,
             Series(
                 series_uid,
-                int(number) if number not in (None, "") else None,
+                number,
                 str(values["Modality"] or ""),
                 str(values["SeriesDescription"] or ""),
             ),
         )
-        inum = values["InstanceNumber"]
+        inum = _one_integer(values["InstanceNumber"], "Instance Number", label, problems)
         series.instances.append(
             Instance(
                 label,
                 sop_uid,
-                int(inum) if inum not in (None, "") else None,
+                inum,
                 str(values["SOPClassUID"] or ""),
             )
         )
@@ -502,7 +531,7 @@ def demo_study(folder: str | Path, *, broken: bool = False) -> Path:
     import medlab.data
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    paths.private_dir(folder)
     for old in folder.glob("*.dcm"):
         old.unlink()
     tag = "broken" if broken else "clean"
@@ -537,5 +566,6 @@ def demo_study(folder: str | Path, *, broken: bool = False) -> Path:
         if broken and filename == "ct2_2.dcm":
             ds.StudyInstanceUID = course_uid("demo-study", tag, "other")
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.save_as(folder / filename, enforce_file_format=True)
+        with paths.open_private(folder / filename, "wb") as fh:
+            ds.save_as(fh, enforce_file_format=True)
     return folder

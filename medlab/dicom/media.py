@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from medlab import paths
 from medlab.errors import MedlabError
 
 if TYPE_CHECKING:
@@ -171,7 +172,16 @@ def dicomdir(folder: str | Path) -> DicomDir:
             offset = int(item.get("OffsetOfTheNextDirectoryRecord", 0))
         return records
 
-    roots = chain(int(ds.get("OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity", 0)), set())
+    try:
+        roots = chain(
+            int(ds.get("OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity", 0)), set()
+        )
+    except Exception as exc:  # noqa: BLE001 - a damaged record: one message
+        raise MedlabError(
+            f"The DICOMDIR's records cannot be followed ({type(exc).__name__}: {exc})",
+            where=str(path),
+            fix="Rebuild it with medlab.dicom.write_media.",
+        ) from None
     return DicomDir(path=path, fileset_id=str(ds.get("FileSetID", "")), roots=roots)
 
 
@@ -209,21 +219,37 @@ def write_media(
     fs = FileSet()
     fs.ID = fileset_id.upper()[:16]
     for item in items:
+        where = (
+            item.relative_to(folder).as_posix() if folder and isinstance(item, Path) else str(item)
+        )
+        if isinstance(item, (str, Path)):
+            from medlab.dicom._read import load
+
+            load(item)  # a file that is not DICOM, or cut short, is named before pydicom indexes it
         try:
             fs.add(item)
-        except ValueError as exc:
-            where = (
-                item.relative_to(folder).as_posix()
-                if folder and isinstance(item, Path)
-                else str(item)
-            )
+        except Exception as exc:  # noqa: BLE001 - pydicom's words, with the fix
             raise MedlabError(
                 f"pydicom cannot index this instance ({exc})",
                 where=where,
                 fix="A DICOMDIR record needs Type 1 values such as Patient ID, "
                 "Study Date and Study Time: fill them (dummy values are fine).",
             ) from None
+    # The File-set's UID (the DICOMDIR's SOP Instance UID) from its content, not random: a
+    # random UID varies in length, which moves every record offset a lesson prints.
+    from pydicom.uid import generate_uid
+
+    fs.UID = generate_uid(entropy_srcs=[fs.ID or "", *sorted(str(i.SOPInstanceUID) for i in fs)])
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    fs.write(out)
+    paths.private_dir(out)
+    try:
+        fs.write(out)
+    except Exception as exc:  # noqa: BLE001 - pydicom's words, with the fix
+        raise MedlabError(
+            f"pydicom cannot write the File-set ({type(exc).__name__}: {exc})",
+            where=str(out),
+            fix="An instance holds a value that cannot be encoded; check the files with "
+            "medlab.dicom.hexview().",
+        ) from None
+    paths.make_private_tree(out)  # pydicom wrote it with the umask's modes
     return dicomdir(out)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from medlab.dicom._read import dataset_errors
 from medlab.errors import MedlabError
 
 if TYPE_CHECKING:
@@ -238,6 +239,10 @@ class _Scanner:
         return touched
 
 
+@dataset_errors(
+    "search this data set for identifiers",
+    "pydicom cannot decode part of it; look at the bytes with medlab.dicom.hexview(path, force=True, strict=False).",
+)
 def scan_phi(ds_or_folder: Dataset | str | Path, known: Iterable[str]) -> PHIScan:
     """Search DICOM data for known identifiers; an independent check of de-identification.
 

@@ -345,6 +345,6 @@ def ward_feed(path: str | Path | None = None, **options: object) -> Path:
     from medlab.hl7.log import write_log
 
     target = Path(path) if path is not None else paths.home() / "hl7" / "ward_feed.hl7"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    paths.private_dir(target.parent)
     write_log(target, ward_messages(**options))  # type: ignore[arg-type]
     return target

@@ -72,7 +72,9 @@ def read_log(path: str | Path) -> Iterator[str]:
 def write_log(path: str | Path, messages: Iterable[str], *, mllp: bool = False) -> int:
     """Write messages to a log file (one segment per line, or MLLP frames); return the count."""
     count = 0
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    from medlab import paths
+
+    with paths.open_private(path, "w", encoding="utf-8", newline="") as fh:
         for message in messages:
             if mllp:
                 fh.write("\x0b" + message.replace("\n", "\r") + "\x1c\r")

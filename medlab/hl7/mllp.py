@@ -15,12 +15,19 @@ its ACK, must send it again).
 :class:`Listener` is a small receiving system: it stores every message it
 receives (atomically, one file each), answers **AA** when it can parse and
 accept the message, **AE** when it cannot parse it (or a handler fails), and
-**AR** when the message type is not one it supports. It serves each
+**AR** when the message type is not one it supports, or when the frame is
+larger than its limit (so the sender stops resending it). It serves each
 connection in its own thread, so several senders can talk at once.
+
+On a shared host it serves only its own user's processes: a peer of another
+user (or another host) is logged and its connection closed at once, before a
+byte is read (:mod:`medlab.peers`; an instructor can widen it for a department
+test system with :func:`medlab.settings.peer_policy`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -43,6 +50,11 @@ START_BLOCK = b"\x0b"  # VT
 END_BLOCK = b"\x1c"  # FS
 CARRIAGE_RETURN = b"\x0d"
 END = END_BLOCK + CARRIAGE_RETURN
+
+LOGGER = logging.getLogger("medlab.hl7")
+
+#: Bytes of an oversized frame kept to answer it (its MSH is in there).
+_HEAD = 4096
 
 #: Message codes (MSH-9.1) the listener accepts unless told otherwise.
 DEFAULT_ACCEPT = frozenset({"ADT", "ORM", "OMI", "OMG", "ORU", "SIU"})
@@ -70,22 +82,59 @@ def unframe(data: bytes) -> list[bytes]:
 class FrameReader:
     """Incremental MLLP deframer: feed it bytes as they arrive, get frames out.
 
-    ``feed`` returns a list of ``("frame", payload)`` and ``("garbage", bytes)``
-    items; :attr:`pending` is the number of bytes of an unfinished frame.
+    ``feed`` returns a list of ``("frame", payload)``, ``("garbage", bytes)`` and
+    ``("oversized", head)`` items; :attr:`pending` is the number of bytes of an
+    unfinished frame. A frame longer than ``max_frame`` is not kept: its first
+    bytes (``head``, with the MSH to answer it) are, the rest is counted and
+    dropped up to its end block, so memory stays bounded;
+    :attr:`oversized_size` is then its length.
     """
 
     def __init__(self, max_frame: int = 1 << 20) -> None:
         self.buffer = bytearray()
         self.max_frame = max_frame
+        self.oversized_size = 0
+        self._skipping = False  # inside a frame that is over the limit
+        self._head = b""
+        self._skipped = 0
 
     @property
     def pending(self) -> int:
-        return len(self.buffer)
+        return self._skipped + len(self.buffer) if self._skipping else len(self.buffer)
+
+    def _skip(self, out: list[tuple[str, bytes]]) -> bool:
+        """Drop an oversized frame's bytes up to its end; True once it ended."""
+        end = self.buffer.find(END)
+        restart = self.buffer.find(START_BLOCK)
+        if restart != -1 and (end == -1 or restart < end):
+            last = cut = restart  # a new frame starts: the oversized one was cut off
+        elif end != -1:
+            last, cut = end, end + len(END)
+        else:
+            keep = 1 if self.buffer.endswith(END_BLOCK) else 0  # END may straddle two reads
+            self._skipped += len(self.buffer) - keep
+            del self.buffer[: len(self.buffer) - keep]
+            return False
+        self.oversized_size = self._skipped + last - 1  # without the start block
+        del self.buffer[:cut]
+        out.append(("oversized", self._head))
+        self._skipping, self._head, self._skipped = False, b"", 0
+        return True
+
+    def _start_skipping(self, upto: int) -> None:
+        self._skipping = True
+        self._head = bytes(self.buffer[1 : min(upto, 1 + _HEAD)])
+        self._skipped = upto
+        del self.buffer[:upto]
 
     def feed(self, data: bytes) -> list[tuple[str, bytes]]:
         self.buffer += data
         out: list[tuple[str, bytes]] = []
         while self.buffer:
+            if self._skipping:
+                if not self._skip(out):
+                    break
+                continue
             start = self.buffer.find(START_BLOCK)
             if start == -1:
                 out.append(("garbage", bytes(self.buffer)))
@@ -102,10 +151,13 @@ class FrameReader:
                 del self.buffer[:restart]
                 continue
             if end == -1:
-                if len(self.buffer) > self.max_frame:
-                    out.append(("garbage", bytes(self.buffer)))
-                    self.buffer.clear()
+                if len(self.buffer) - 1 > self.max_frame:
+                    self._start_skipping(len(self.buffer) - 1)  # keep a possible FS
+                    continue
                 break
+            if end - 1 > self.max_frame:
+                self._start_skipping(end)
+                continue
             out.append(("frame", bytes(self.buffer[1:end])))
             del self.buffer[: end + len(END)]
         return out
@@ -134,7 +186,7 @@ class Received:
 class Event:
     """Something that happened on a connection (for the log and the tests)."""
 
-    kind: str  # connected, closed, message, garbage, incomplete, error
+    kind: str  # connected, refused, closed, message, oversized, garbage, incomplete, error
     peer: str
     detail: str = ""
 
@@ -163,7 +215,11 @@ class Listener:
     idle_timeout:
         Seconds a silent connection is kept open.
     max_frame:
-        Largest frame accepted, in bytes; a longer one is dropped as garbage.
+        Largest frame accepted, in bytes; a longer one is answered AR ("larger
+        than this receiver's limit"), logged and not stored.
+    peers:
+        Who may connect (a :data:`medlab.settings.PEER_POLICIES` key); default
+        the configured :func:`medlab.settings.peer_policy`, ``same-user``.
     timestamp:
         Function giving MSH-7 of the ACKs (default: the current time), for
         reproducible examples.
@@ -185,6 +241,7 @@ class Listener:
         idle_timeout: float = 60.0,
         max_frame: int = 1 << 20,
         timestamp: Callable[[], str] | None = None,
+        peers: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -194,6 +251,7 @@ class Listener:
         self.idle_timeout = idle_timeout
         self.max_frame = max_frame
         self.timestamp = timestamp
+        self.peers = peers
         self._lock = threading.Lock()
         self._messages: list[Received] = []
         self._events: list[Event] = []
@@ -210,12 +268,21 @@ class Listener:
             return self
         if self.store is None:
             self.store = paths.home() / "hl7"
-        self.store.mkdir(parents=True, exist_ok=True)
+        paths.private_dir(self.store)
         from medlab import services
 
         # One listener per message store: two would number their files over each other.
         lock = services.lock_root(self.store, "hl7")
+        _clean_incoming(self.store)  # ours now: no other listener writes here
         self._counter = _highest_number(self.store)
+        if self.peers is None:
+            from medlab import settings
+
+            try:
+                self.peers = settings.peer_policy()
+            except MedlabError:
+                lock.release()
+                raise
         server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -320,6 +387,16 @@ class Listener:
             thread.start()
 
     def _serve(self, conn: socket.socket, peer: str) -> None:
+        from medlab.peers import check_peer
+
+        verdict = check_peer(conn, self.peers)
+        if not verdict:
+            self._event("refused", peer, verdict.reason)
+            LOGGER.warning("HL7 listener on port %s: %s", self.port, verdict.reason)
+            with self._lock:
+                self._clients.discard(conn)
+            conn.close()
+            return
         self._event("connected", peer)
         reader = FrameReader(self.max_frame)
         conn.settimeout(0.2)
@@ -344,7 +421,10 @@ class Listener:
                             "garbage", peer, f"{len(payload)} bytes outside a frame skipped"
                         )
                         continue
-                    reply = self._handle(payload, peer)
+                    if kind == "oversized":
+                        reply = self._reject_oversized(payload, reader.oversized_size, peer)
+                    else:
+                        reply = self._handle(payload, peer)
                     try:
                         conn.sendall(frame(reply))
                     except OSError:
@@ -419,6 +499,26 @@ class Listener:
             self._events.append(Event("message", peer, repr(record)))
         return ack_text
 
+    def _reject_oversized(self, head: bytes, size: int, peer: str) -> str:
+        """Answer AR to a frame over the limit (it was not kept), and log it."""
+        from medlab.hl7.acks import ack
+
+        reason = (
+            f"message of {size} bytes is larger than this receiver's limit of "
+            f"{self.max_frame} bytes; it was not stored"
+        )
+        msh = normalize(head).split("\r")[0]
+        msg_type, control_id = _peek(msh)
+        when = self.timestamp() if self.timestamp else None
+        try:
+            ack_text = original_text(ack(msh, "AR", reason, error_code=207, when=when))
+        except MedlabError:
+            ack_text = ack("", "AR", reason, error_code=207, when=when).to_er7()
+        detail = f"{msg_type or '?'} {control_id or '?'} -> AR ({reason})"
+        self._event("oversized", peer, detail)
+        LOGGER.warning("HL7 listener on port %s: from %s: %s", self.port, peer, detail)
+        return ack_text
+
     def _write(self, number: int, msg_type: str, control_id: str, code: str, text: str) -> Path:
         assert self.store is not None
         safe_type = re.sub(r"[^A-Za-z0-9]+", "_", msg_type).strip("_") or "UNKNOWN"
@@ -429,6 +529,15 @@ class Listener:
             fh.write(text + "\r")
         os.replace(tmp, path)
         return path
+
+
+def _clean_incoming(folder: Path) -> None:
+    """Remove temporary files a killed listener left (never renamed: never acknowledged)."""
+    for leftover in folder.glob(".incoming-*"):
+        try:
+            leftover.unlink()
+        except OSError as exc:
+            LOGGER.warning("cannot remove leftover %s: %s", leftover, exc)
 
 
 def _highest_number(folder: Path) -> int:
@@ -482,13 +591,15 @@ def send(host: str, port: int, msg: Any, *, timeout: float = 10.0) -> Message:
         raise MedlabError(
             f"The connection failed ({exc})",
             where=where,
-            fix="Check host and port, and that the listener is running.",
+            fix="Check host and port, and that the listener is running (a medlab listener "
+            "closes connections from other users' processes).",
         ) from None
     raise MedlabError(
         "No acknowledgement came back",
         where=where,
         fix="The receiver closed the connection or did not answer in time; an "
-        "unacknowledged message must be sent again.",
+        "unacknowledged message must be sent again. (A medlab listener closes "
+        "connections from other users' processes at once.)",
     )
 
 

@@ -36,10 +36,13 @@ def make_instance(
     study_date: str = "20260105",
     seed: str = "medlab",
 ) -> Dataset:
-    """One CT-like image with a file meta header (16-bit, ``rows`` × ``columns``).
+    """One CT image with a file meta header (16-bit, ``rows`` × ``columns``).
 
     Patient ``p`` is ``PAT{p:04d}``/``DOE^P{p}``; study ``s`` of that patient gets
     accession ``ACC{p:04d}{s:02d}``; UIDs derive from (seed, patient, study, …).
+    A valid CT Image IOD (PS3.3 A.3): dciodvfy reports no error on it
+    (``tests/interop/test_dciodvfy_writers.py``), so what a lesson "acquires"
+    is what a real modality would send.
     """
     from pydicom.dataset import Dataset, FileMetaDataset
 
@@ -66,6 +69,15 @@ def make_instance(
     ds.StudyID = str(study)
     ds.SeriesNumber = series
     ds.InstanceNumber = instance
+    ds.Manufacturer = "medlab"  # General Equipment (Type 2)
+    ds.BodyPartExamined = "CHEST"  # not paired: Laterality (Type 2C) is not needed
+    ds.PatientPosition = "HFS"  # head first, supine (General Series, Type 2C for CT)
+    ds.FrameOfReferenceUID = uid(seed, "frame", patient, study, series)
+    ds.PositionReferenceIndicator = ""  # Type 2: empty
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]  # CT Image (Type 1, value 3 required)
+    ds.AcquisitionNumber = 1
+    ds.KVP = 120
+    ds.SliceThickness = 1
     ds.ImagePositionPatient = [0, 0, instance]
     ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
     ds.SamplesPerPixel = 1
