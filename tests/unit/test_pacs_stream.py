@@ -11,6 +11,7 @@ import hashlib
 import subprocess
 import sys
 import textwrap
+import time
 import tracemalloc
 import warnings
 from pathlib import Path
@@ -34,13 +35,14 @@ from medlab.net import PACS
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 OBJECT_MB = 64
+MULTIFRAME_SC = "1.2.840.10008.5.1.4.1.1.7.3"  # Multi-frame Grayscale Word SC Image Storage
 
 
 def big_instance(folder: Path, megabytes: int = OBJECT_MB) -> Path:
-    """A multi-frame uncompressed Secondary Capture of about ``megabytes`` MB, as a file."""
+    """A Multi-frame Grayscale Word Secondary Capture of about ``megabytes`` MB, as a file."""
     frames = megabytes * 4  # 512 x 256 x 16 bit = 256 KiB a frame
     ds = Dataset()
-    ds.SOPClassUID = SecondaryCaptureImageStorage
+    ds.SOPClassUID = MULTIFRAME_SC
     ds.SOPInstanceUID = generate_uid()
     ds.StudyInstanceUID = generate_uid()
     ds.SeriesInstanceUID = generate_uid()
@@ -74,7 +76,7 @@ SENDER = textwrap.dedent(
     _config.STORE_SEND_CHUNKED_DATASET = True  # the sender streams too: only the PACS is measured
     ae = AE()
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 120
-    ae.add_requested_context("1.2.840.10008.5.1.4.1.1.7", "1.2.840.10008.1.2.1")
+    ae.add_requested_context("1.2.840.10008.5.1.4.1.1.7.3", "1.2.840.10008.1.2.1")
     assoc = ae.associate("127.0.0.1", int(sys.argv[1]), ae_title="MEDLAB")
     status = assoc.send_c_store(sys.argv[2]).Status
     assoc.release()
@@ -95,8 +97,8 @@ GETTER = textwrap.dedent(
     ae = AE()
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 120
     ae.add_requested_context("1.2.840.10008.5.1.4.1.2.2.3")
-    ae.add_requested_context("1.2.840.10008.5.1.4.1.1.7", "1.2.840.10008.1.2.1")
-    role = build_role("1.2.840.10008.5.1.4.1.1.7", scp_role=True)
+    ae.add_requested_context("1.2.840.10008.5.1.4.1.1.7.3", "1.2.840.10008.1.2.1")
+    role = build_role("1.2.840.10008.5.1.4.1.1.7.3", scp_role=True)
     assoc = ae.associate("127.0.0.1", int(sys.argv[1]), ae_title="MEDLAB",
                          ext_neg=[role], evt_handlers=[(evt.EVT_C_STORE, on_store)])
     q = Dataset(); q.QueryRetrieveLevel = "STUDY"; q.StudyInstanceUID = sys.argv[2]
@@ -166,6 +168,37 @@ def test_c_get_of_a_big_object_returns_it_intact_and_reports_the_peak(tmp_path, 
     assert peak < 2.3 * size, f"traced peak {peak / 2**20:.1f} MiB for {size / 2**20:.0f} MiB"
     with capsys.disabled():
         print(f"\nC-GET traced peak {peak / 2**20:.1f} MiB for a {size / 2**20:.0f} MiB object")
+
+
+def test_receipt_to_disk_is_chosen_per_association(tmp_path):
+    """Single-frame classes only (the 300-CT case): in memory, the faster way here; a
+    multi-frame class accepted: to disk while that association is open, then back."""
+    from pynetdicom import _config
+    from pynetdicom.sop_class import CTImageStorage
+
+    def flag_during(*contexts: str) -> bool:
+        ae = AE()
+        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 60
+        for uid in contexts:
+            ae.add_requested_context(uid, ExplicitVRLittleEndian)
+        assoc = ae.associate("127.0.0.1", pacs.port, ae_title="MEDLAB")
+        assert assoc.is_established
+        try:
+            return _config.STORE_RECV_CHUNKED_DATASET
+        finally:
+            assoc.release()
+
+    def back_in_memory() -> bool:  # the server sees the connection close a moment later
+        end = time.monotonic() + 60
+        while _config.STORE_RECV_CHUNKED_DATASET and time.monotonic() < end:
+            time.sleep(0.01)
+        return not _config.STORE_RECV_CHUNKED_DATASET
+
+    with PACS(root=tmp_path / "pacs") as pacs:
+        assert flag_during(CTImageStorage) is False
+        assert flag_during(CTImageStorage, MULTIFRAME_SC) is True
+        assert back_in_memory()
+        assert flag_during(MRImageStorage) is False
 
 
 def test_store_received_from_a_path_streams_and_keeps_the_checks(tmp_path):

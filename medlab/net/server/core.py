@@ -184,7 +184,7 @@ class PACS(
             # decoding + pretty-printing of every C-FIND/MOVE/GET identifier for a log.
             _config.LOG_HANDLER_LEVEL = "none"
             _config.LOG_REQUEST_IDENTIFIERS = False
-        receive_to_disk()  # C-STOREs to disk, bounded memory (storage.py, issue 15 §3)
+        receive_to_disk()  # memory or disk, chosen per association (storage.py, issue 15 §3)
         from medlab import services
 
         # One PACS per storage folder: lock it before the index is opened, so crash
@@ -373,13 +373,20 @@ class PACS(
         handlers[evt.EVT_CONN_OPEN] = self._on_conn_open
         handlers[evt.EVT_CONN_CLOSE] = self._on_conn_close
         handlers[evt.EVT_DIMSE_RECV] = self._on_dimse_recv
+        handlers[evt.EVT_ACSE_SENT] = self._on_acse_sent
         return list(handlers.items())
+
+    def _on_acse_sent(self, event: Any) -> None:
+        self._log.on_acse_sent(event)
+        if not event.assoc.is_requestor and event.assoc.accepted_contexts:
+            self._choose_receipt(event.assoc)  # storage.py: memory or disk, per association
 
     def _on_conn_open(self, event: Any) -> None:
         tune_association(event.assoc)
         self._log.on_conn_open(event)
 
     def _on_conn_close(self, event: Any) -> None:
+        self._forget_receipt(event.assoc)
         key = id(event.assoc)
         for early in [k for k in self._early if k[0] == key]:
             self._early.pop(early, None)
