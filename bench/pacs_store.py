@@ -8,11 +8,14 @@ PACS runs as ``python -m medlab pacs serve`` in its own process, with the
 index row committed before each Success.
 
 The target that stands (see shared notes, pacs.md): medlab ≥ Orthanc's
-throughput in the same run. It also reports the medlab server's peak resident
+throughput in the same run. Beside them: a pynetdicom server with the PACS's
+tuning and a C-STORE handler that does nothing (the engine's ceiling), and with
+``--to-disk`` the PACS receiving every C-STORE to disk (its default chooses per
+association: these single-frame CTs in memory, see medlab/net/server/storage.py). It also reports the medlab server's peak resident
 memory while 8 concurrent storescu associations store 2,000 small instances
 (target: < 300 MB).
 
-Usage: .venv/bin/python bench/pacs_store.py [--count 300] [--rounds 3] [--no-orthanc]
+Usage: .venv/bin/python bench/pacs_store.py [--count 300] [--rounds 3] [--no-orthanc] [--to-disk]
 """
 
 from __future__ import annotations
@@ -129,6 +132,81 @@ class Medlab(Target):
         self.proc.wait(30)
 
 
+class MedlabToDisk(Medlab):
+    """The same server with every C-STORE received to disk (RECEIVE_TO_DISK forced on).
+
+    By default the PACS chooses per association: the 300 single-frame CTs here are
+    received in memory; this variant shows what receiving them to disk would cost.
+    """
+
+    name, aet = "medlab (all to disk)", "MEDLAB"
+
+    def start(self, workdir: Path) -> None:
+        self.port = free_port()
+        code = (
+            "import sys; import medlab.net.server.storage as s; s.RECEIVE_TO_DISK = True; "
+            "from medlab.cli import main; sys.exit(main(sys.argv[1:]))"
+        )
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                code,
+                "pacs",
+                "serve",
+                "--root",
+                str(workdir / "medlab"),
+                "--port",
+                str(self.port),
+                "--log",
+                "none",
+                "--aet",
+                self.aet,
+            ],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_port(self.port, self.proc)
+
+
+NOOP_SERVER = """
+import sys
+from pynetdicom import AE, _config, evt
+from pynetdicom.presentation import AllStoragePresentationContexts
+from medlab.net.server.engine import tune_association
+_config.LOG_HANDLER_LEVEL = "none"
+ae = AE(ae_title="NOOP")
+ae.maximum_pdu_size = 128 * 1024
+for cx in AllStoragePresentationContexts:
+    ae.add_supported_context(cx.abstract_syntax)
+handlers = [(evt.EVT_C_STORE, lambda event: 0x0000),
+            (evt.EVT_CONN_OPEN, lambda event: tune_association(event.assoc))]
+ae.start_server(("127.0.0.1", int(sys.argv[1])), evt_handlers=handlers)
+"""
+
+
+class NoopPynetdicom(Target):
+    """pynetdicom 3.0 with the PACS's tuning and a handler that does nothing: the engine's ceiling."""
+
+    name, aet = "pynetdicom no-op", "NOOP"
+
+    def start(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", NOOP_SERVER, str(self.port)],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
 class Orthanc(Target):
     name, aet = "Orthanc", "ORTHANC"
 
@@ -203,8 +281,15 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=300, help="CT instances per run (300-500)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-orthanc", action="store_true")
+    parser.add_argument(
+        "--to-disk",
+        action="store_true",
+        help="also run medlab with every C-STORE received to disk (what that would cost)",
+    )
     args = parser.parse_args()
-    targets: list[Target] = [StoreSCP(), Medlab()]
+    targets: list[Target] = [StoreSCP(), Medlab(), NoopPynetdicom()]
+    if args.to_disk:
+        targets.append(MedlabToDisk())
     if ORTHANC and not args.no_orthanc:
         targets.append(Orthanc())
     with tempfile.TemporaryDirectory(prefix="medlab-bench-") as tmp:
@@ -236,6 +321,16 @@ def main() -> int:
             print(f"  {name:<16} {value:7.0f} inst/s")
         ref = rate["DCMTK storescp"]
         print(f"\nmedlab / storescp = {rate['medlab PACS'] / ref:.2f}x")
+        ceiling = rate["pynetdicom no-op"]
+        print(
+            f"pynetdicom no-op / storescp = {ceiling / ref:.2f}x  (the engine's ceiling); "
+            f"medlab reaches {rate['medlab PACS'] / ceiling:.2f}x of it"
+        )
+        if "medlab (all to disk)" in rate:
+            print(
+                f"medlab all to disk / per-association default (here: in memory) = "
+                f"{rate['medlab (all to disk)'] / rate['medlab PACS']:.2f}x"
+            )
         if "Orthanc" in rate:
             print(f"Orthanc / storescp = {rate['Orthanc'] / ref:.2f}x")
             ratio = rate["medlab PACS"] / rate["Orthanc"]

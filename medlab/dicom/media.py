@@ -260,6 +260,11 @@ def write_media(
                 where=where,
                 fix=_record_advice(str(exc)),
             ) from None
+    # The File-set's UID (the DICOMDIR's SOP Instance UID) from its content, not random: a
+    # random UID varies in length, which moves every record offset a lesson prints.
+    from pydicom.uid import generate_uid
+
+    fs.UID = generate_uid(entropy_srcs=[fs.ID or "", *sorted(str(i.SOPInstanceUID) for i in fs)])
     out = Path(out)
     paths.private_dir(out)
     try:

@@ -152,9 +152,11 @@ def _serve(args: argparse.Namespace) -> int:
     pacs.add_listener(printer)
     try:
         pacs.start()
-    except MedlabError:
+    except MedlabError as err:
         if args.port is not None or getattr(args, "config", None):
             raise  # a port the user asked for: say why it cannot be had
+        if err.where != f"{config.host}:{config.port}":
+            raise  # not the port (e.g. the folder is locked by another PACS): say that alone
         # The default port is taken (on a shared JupyterHub, perhaps by another user's
         # PACS): every bundled service takes a free port unless one is given.
         print(f"port {config.port} is in use; choosing a free port instead", flush=True)

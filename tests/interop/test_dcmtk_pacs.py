@@ -508,3 +508,113 @@ def test_eight_storescu_at_once_store_2000_instances(tmp_path):
         assert not list(server.root.rglob("*.tmp"))
         accepted = [e for e in server.events if e.message == "A-ASSOCIATE-AC"]
         assert len(accepted) == 8
+
+
+# ---------------------------------------------------------------- retrieve whatever the peer accepts
+def one_sample_per_syntax() -> dict[str, Path]:
+    """A sample file of each transfer syntax the course's sample data holds (catalogue)."""
+    import medlab.data
+
+    chosen: dict[str, Path] = {}
+    for entry in medlab.data.catalogue():
+        ts = entry.transfer_syntax_uid
+        if entry.kind == "sample" and ts and ts not in chosen and entry.photometric != "-":
+            chosen[ts] = medlab.data.get_path(entry.name)
+    return chosen
+
+
+SYNTAXES = one_sample_per_syntax()
+UNCOMPRESSED_TS = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
+
+
+def test_samples_cover_big_endian_and_compressed():
+    """The parametrised retrieval tests below see every stored syntax that matters."""
+    assert "1.2.840.10008.1.2.2" in SYNTAXES  # Explicit VR Big Endian (a DCMTK file)
+    assert "1.2.840.10008.1.2.4.50" in SYNTAXES  # JPEG baseline (lossy)
+    assert len(SYNTAXES) >= 7
+
+
+def assert_same_pixels(got: pydicom.Dataset, stored: Path) -> None:
+    """Decoded arrays equal (for lossy JPEG: equal to pydicom's decode of the stored object)."""
+    import numpy as np
+
+    src = pydicom.dcmread(stored)
+    assert got.SOPInstanceUID == src.SOPInstanceUID
+    assert np.array_equal(got.pixel_array, src.pixel_array)
+
+
+def getscu_default(port: int, ds: pydicom.Dataset, out_dir: Path) -> subprocess.CompletedProcess:
+    return run(
+        "getscu",
+        "-aec",
+        "MEDLAB",
+        "-od",
+        str(out_dir),
+        "-k",
+        "QueryRetrieveLevel=IMAGE",
+        "-k",
+        f"StudyInstanceUID={ds.StudyInstanceUID}",
+        "-k",
+        f"SeriesInstanceUID={ds.SeriesInstanceUID}",
+        "-k",
+        f"SOPInstanceUID={ds.SOPInstanceUID}",
+        "127.0.0.1",
+        str(port),
+    )
+
+
+@pytest.mark.parametrize("ts", sorted(SYNTAXES))
+def test_getscu_default_options_retrieves_every_stored_syntax(tmp_path, ts):
+    """Issue 15 §4: getscu proposes only uncompressed syntaxes; the PACS converts."""
+    source = SYNTAXES[ts]
+    src = pydicom.dcmread(source, stop_before_pixels=True)
+    out_dir = tmp_path / "got"
+    out_dir.mkdir()
+    with PACS(root=tmp_path / "pacs") as server:
+        stored = server.store_received(source)
+        assert server.store.instance(src.SOPInstanceUID)["transfer_syntax"] == ts
+        out = getscu_default(server.port, src, out_dir)
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text
+    assert "Release Failed" not in text and "A702" not in text.upper(), text
+    got = [pydicom.dcmread(p) for p in out_dir.iterdir()]
+    assert len(got) == 1, text
+    assert got[0].file_meta.TransferSyntaxUID in UNCOMPRESSED_TS
+    assert_same_pixels(got[0], stored.path)
+
+
+@pytest.mark.parametrize("ts", sorted(SYNTAXES))
+def test_movescu_default_options_to_storescp_every_stored_syntax(tmp_path, storescp, ts):
+    """C-MOVE: the PACS proposes the stored syntax and uncompressed ones; storescp (default:
+    uncompressed only) gets each object, converted where it had to be."""
+    port, folder = storescp
+    source = SYNTAXES[ts]
+    src = pydicom.dcmread(source, stop_before_pixels=True)
+    with PACS(root=tmp_path / "pacs", peers={"STORESCP": ("127.0.0.1", port)}) as server:
+        stored = server.store_received(source)
+        out = run(
+            "movescu",
+            "-aec",
+            "MEDLAB",
+            "-aem",
+            "STORESCP",
+            "-k",
+            "QueryRetrieveLevel=IMAGE",
+            "-k",
+            f"StudyInstanceUID={src.StudyInstanceUID}",
+            "-k",
+            f"SeriesInstanceUID={src.SeriesInstanceUID}",
+            "-k",
+            f"SOPInstanceUID={src.SOPInstanceUID}",
+            "127.0.0.1",
+            str(server.port),
+        )
+        final = [e for e in server.events if e.message == "C-MOVE-RSP"][-1]
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text
+    assert final.status == 0 and "completed=1" in final.info, final
+    got = [pydicom.dcmread(p) for p in folder.iterdir()]
+    assert len(got) == 1
+    expected_ts = ts if ts in UNCOMPRESSED_TS else "1.2.840.10008.1.2.1"
+    assert got[0].file_meta.TransferSyntaxUID == expected_ts
+    assert_same_pixels(got[0], stored.path)

@@ -107,6 +107,20 @@ def test_serve_refuses_a_busy_port(tmp_path):
     assert "Traceback" not in out.stderr
 
 
+def test_serve_on_a_locked_folder_reports_the_lock_alone(tmp_path):
+    """Issue 15 §5: the lock is the reason, not a port; no "port … in use" line first."""
+    from medlab.net import PACS
+
+    with PACS(root=tmp_path / "p", port=0):
+        out = medlab("pacs", "serve", "--root", str(tmp_path / "p"), home=tmp_path)
+    assert out.returncode == 1
+    assert "in use" not in out.stdout, out.stdout
+    assert out.stdout == ""
+    assert out.stderr.startswith("medlab: "), out.stderr
+    assert "lock" in out.stderr.lower() or "already" in out.stderr.lower(), out.stderr
+    assert "Traceback" not in out.stderr
+
+
 def test_sigkill_mid_transfer_then_restart_is_consistent(tmp_path):
     """Kill -9 while 512x512 images stream in; the restarted PACS has only whole, indexed files."""
     root = tmp_path / "pacs"

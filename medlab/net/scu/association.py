@@ -28,7 +28,7 @@ from medlab.net.recording import Recorder
 CALLING_AET = "TRAINEE"
 #: Seconds we wait for the A-ASSOCIATE-AC: the implementation's own limit (pynetdicom's
 #: ``acse_timeout``); the PS3.8 §9.2 state machine times no such wait.
-ACSE_TIMEOUT = 10.0
+ACSE_TIMEOUT = 60.0
 
 
 class Target(Protocol):
@@ -47,10 +47,14 @@ def new_ae(calling: str) -> Any:
 
     ae = AE(ae_title=calling)
     ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
+    # Generous limits (issue 15 §6): each is a wait for an event (an answer, a PDU),
+    # so a healthy peer costs nothing extra, and a machine busy with a whole class
+    # must not turn a slow answer into a failed exercise. Lesson 07 sets its own
+    # short acse_timeout to show what a timeout looks like.
     ae.acse_timeout = ACSE_TIMEOUT
-    ae.dimse_timeout = 30
-    ae.network_timeout = 30
-    ae.connection_timeout = 5
+    ae.dimse_timeout = 120
+    ae.network_timeout = 120
+    ae.connection_timeout = 30
     return ae
 
 
