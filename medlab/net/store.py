@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from medlab import paths
 from medlab.errors import MedlabError
 
 if TYPE_CHECKING:
@@ -366,10 +367,13 @@ class Store:
         self.root = Path(root)
         self.fsync = fsync
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            # Private by default (0700 folders, 0600 files): on a shared host the
+            # trainee's studies are theirs alone (docs/classroom.md, isolation).
+            paths.private_dir(self.root)
+            paths.private_file(self.root / "index.sqlite")  # SQLite's -wal/-shm take its mode
         except OSError as err:
             raise MedlabError(
-                f"Cannot create the PACS folder: {err.strerror}",
+                f"Cannot create the PACS folder: {err.strerror or err}",
                 where=str(self.root),
                 fix="Choose another --root, or check its permissions.",
             ) from None
@@ -506,7 +510,7 @@ class Store:
         tmp = path.parent / _temp_name(sop_uid)
         try:
             if path.parent not in self._dirs:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                paths.private_dir(path.parent)
                 if len(self._dirs) > 10_000:
                     self._dirs.clear()
                 self._dirs.add(path.parent)
@@ -514,7 +518,7 @@ class Store:
                 size = self._move_into_place(data.path, path)
                 if size is not None:
                     return size
-            with open(tmp, "wb") as fh:
+            with paths.open_private(tmp, "wb") as fh:
                 fh.write(meta)
                 if isinstance(data, ReceivedFile):
                     length = _copy_tail(data.path, data.offset, fh)
