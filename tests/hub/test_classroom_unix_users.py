@@ -145,7 +145,7 @@ assert any(f.endswith("index.sqlite") for f in files) and any(f.endswith(".hl7")
 target = {"pacs": pacs.port, "hl7": listener.port, "home": str(paths.home()), "files": files}
 (Path.home() / "target.json").write_text(json.dumps(target))""",
     """done = Path.home() / "b-done.json"
-for _ in range(6000):  # the harness writes it when B's notebook has finished (<= 10 min)
+for _ in range(2400):  # the harness writes it when B's notebook has finished (<= 4 min)
     if done.exists():
         break
     time.sleep(0.1)
@@ -224,9 +224,10 @@ async def _drive(hub, user_a, user_b, cell_timeout: float = 300):  # noqa: ANN00
         while not target.exists() and not a_task.done() and time.monotonic() < deadline:
             await asyncio.sleep(0.3)
         if not target.exists():
+            if a_task.done():
+                raise AssertionError(f"A's services did not start: {a_task.result().errors}")
             a_task.cancel()
-            a_run = await a_task if a_task.done() else None
-            raise AssertionError(f"A's services did not start: {a_run}")
+            raise AssertionError("A's services did not start in time")
         _hand(user_b, user_b.home / "target.json", json.loads(target.read_text()))
         b_run = await hub.run_notebook(b, "isolation_b", cell_timeout)
         _hand(user_a, user_a.home / "b-done.json", {"name": b, "uid": user_b.uid})
@@ -282,13 +283,12 @@ def test_b_kernel_cannot_use_a_services_nor_read_a_files_on_a_real_hub(
     with _traversable(needed) as opened:
         try:
             hub.start()
-            a_run, b_run = asyncio.run(asyncio.wait_for(_drive(hub, user_a, user_b), timeout=1200))
+            a_run, b_run = asyncio.run(asyncio.wait_for(_drive(hub, user_a, user_b), timeout=600))
         finally:
             leftovers = hub.stop()
     wall = time.monotonic() - t0
     print(f"two Unix users on a real hub: {wall:.1f} s; made traversable: {opened}")
     log = hub.log_tail(60)
-    assert a_run.errors == [], (a_run.errors, log)
-    assert b_run.errors == [], (b_run.errors, log)
+    assert not (a_run.errors or b_run.errors), f"A: {a_run.errors}\nB: {b_run.errors}\n{log}"
     assert a_run.cells == len(_A_CELLS) and b_run.cells == len(_B_CELLS), (a_run, b_run)
     assert leftovers == [], leftovers
