@@ -194,16 +194,21 @@ print(services.running())""",
 
 def probe_notebook(phase: str) -> dict:
     """The probe as notebook JSON (nbformat 4), for one phase ("before"/"after")."""
+    return notebook_json([src.replace("{phase}", phase) for src in PROBE_CELLS], "probe")
+
+
+def notebook_json(sources: list[str], name: str = "cell") -> dict:
+    """Code cells (their sources) as notebook JSON (nbformat 4) with a Python 3 kernel."""
     cells = [
         {
             "cell_type": "code",
             "execution_count": None,
-            "id": f"probe-{i}",
+            "id": f"{name}-{i}",
             "metadata": {},
             "outputs": [],
-            "source": src.replace("{phase}", phase),
+            "source": src,
         }
-        for i, src in enumerate(PROBE_CELLS)
+        for i, src in enumerate(sources)
     ]
     return {
         "cells": cells,
@@ -653,6 +658,10 @@ class ClassHub:
     def home(self, user: str) -> Path:
         return self.workdir / "users" / user
 
+    def config_text(self) -> str:
+        """The hub's configuration file (:class:`SystemUsersHub` adds to it)."""
+        return hub_config_text(self)
+
     def medlab_home(self, user: str) -> Path:
         return self.home(user) / ".medlab"
 
@@ -670,7 +679,7 @@ class ClassHub:
     def start(self, timeout: float = 120) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "jupyterhub_config.py"
-        config.write_text(hub_config_text(self))
+        config.write_text(self.config_text())
         env = {
             "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
             "HOME": str(self.workdir / "hub-home"),
@@ -1030,6 +1039,57 @@ class ClassHub:
             if port in still:
                 self.leftovers.append(f"port {port} still listening after the hub stopped")
         return self.leftovers
+
+
+class SystemUsersHub(ClassHub):
+    """A hub whose trainees are real Unix users: each server runs as that user.
+
+    Plain JupyterHub's and TLJH's model (``LocalProcessSpawner``: the hub, as root,
+    starts each single-user server with the user's own uid, gid and home). The users
+    must exist (``useradd``) before :meth:`start`, and the repository, the venv and its
+    interpreter must be readable by them. Each server imports medlab from this
+    repository (``PYTHONPATH``) and keeps its temporary and kernel runtime folders in
+    its own home (the base class's test folders are root's).
+    """
+
+    def home(self, user: str) -> Path:
+        import pwd
+
+        return Path(pwd.getpwnam(user).pw_dir)
+
+    def config_text(self) -> str:
+        return (
+            super().config_text()
+            + f"""
+# Real Unix users (bench/classroom.py, SystemUsersHub): each server runs as its own user.
+import pwd
+c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
+def _in_home(folder):
+    return lambda spawner: pwd.getpwnam(spawner.user.name).pw_dir + "/" + folder
+c.Spawner.environment.update({{"TMPDIR": _in_home("tmp"), "JUPYTER_RUNTIME_DIR": _in_home(".rt"),
+                              "PYTHONPATH": {str(REPO)!r}}})
+"""
+        )
+
+    def give(self, user: str, notebooks: dict[str, dict]) -> None:
+        """Write ``notebooks`` (name -> notebook JSON) into the user's course folder, theirs."""
+        import pwd
+
+        entry = pwd.getpwnam(user)
+        home = self.home(user)
+        nbdir = home / COURSE_DIR / "notebooks"
+        for folder in (home / "tmp", home / ".rt", nbdir):
+            folder.mkdir(parents=True, exist_ok=True)
+        for name, nb in notebooks.items():
+            (nbdir / f"{name}.ipynb").write_text(json.dumps(nb))
+        for path in (
+            home / "tmp",
+            home / ".rt",
+            home / COURSE_DIR,
+            *home.joinpath(COURSE_DIR).rglob("*"),
+        ):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        (home / ".rt").chmod(0o700)
 
 
 # --------------------------------------------------------------------------- one class
