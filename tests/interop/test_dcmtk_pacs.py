@@ -119,7 +119,7 @@ def intact(path: Path) -> bool:
 
     from pydicom.filereader import _read_file_meta_info, read_preamble
 
-    from medlab.net.store import check_structure
+    from medlab.net.received import check_structure
 
     data = path.read_bytes()
     fp = io.BytesIO(data)

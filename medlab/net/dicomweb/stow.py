@@ -161,7 +161,7 @@ def _file_meta(data: bytes) -> Any:
 
 
 def _study_of(data: bytes, ts: str) -> str:
-    from medlab.net.store import parse_received
+    from medlab.net.received import parse_received
 
     try:
         return clean_uid(parse_received(data, ts).get("StudyInstanceUID", ""))

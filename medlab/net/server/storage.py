@@ -15,13 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from medlab.errors import MedlabError
-from medlab.net.store import (
-    ReceivedFile,
-    StoredInstance,
-    StoreFailure,
-    dataset_offset,
-    file_transfer_syntax,
-)
+from medlab.net.received import ReceivedFile, dataset_offset, file_transfer_syntax
+from medlab.net.store import StoredInstance, StoreFailure
 
 if TYPE_CHECKING:
     from medlab.net.recording import EventTranslator
