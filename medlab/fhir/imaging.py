@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from medlab.errors import MedlabError
+from medlab.fhir._datatypes import reference, resource_id
 from medlab.fhir.tables import V2_0203
-from medlab.fhir.v2 import reference, resource_id
 
 DCM = "http://dicom.nema.org/resources/ontology/DCM"
 SOP_CLASSES = "urn:ietf:rfc:3986"

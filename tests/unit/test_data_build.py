@@ -15,7 +15,7 @@ import pytest
 import support
 from pydicom.uid import UID
 
-from medlab.data import build, phantom
+from medlab.data import _recipe, build, phantom
 from medlab.errors import MedlabError
 
 
@@ -297,6 +297,22 @@ def test_second_build_skips_and_damaged_files_are_rebuilt(built, tmp_path):
 
     assert len(build.build_data(out, force=True).written) == 39
     assert _hashes(out) == reference
+
+
+def test_recipe_fingerprint_covers_every_module_that_makes_the_data(monkeypatch):
+    """A change to any code that makes the files (writers, recipe, phantom) means a rebuild."""
+    read: set[str] = set()
+    real_read_bytes = Path.read_bytes
+
+    def recording(path: Path) -> bytes:
+        read.add(str(path.resolve()))
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", recording)
+    build.recipe_fingerprint()
+    makers = {str(Path(item.make.__code__.co_filename).resolve()) for item in build.plan()}
+    modules = {str(Path(m.__file__).resolve()) for m in (build, _recipe, phantom)}
+    assert makers | modules <= read
 
 
 def test_stale_manifest_rebuilds_everything(built, tmp_path):
