@@ -64,7 +64,7 @@ _EXPORTS: dict[str, str] = {
     "seg_masks": "medlab.dicom.composite",
     "plot_seg": "medlab.dicom.composite",
     "deidentify": "medlab.dicom.deid",
-    "Profile": "medlab.dicom.deid",
+    "Profile": "medlab.dicom.deid_profile",
     "scan_phi": "medlab.dicom.phi",
     "dicomdir": "medlab.dicom.media",
     "write_media": "medlab.dicom.media",
@@ -90,7 +90,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         seg_masks,
         sr_outline,
     )
-    from medlab.dicom.deid import Profile, deidentify
+    from medlab.dicom.deid import deidentify
+    from medlab.dicom.deid_profile import Profile
     from medlab.dicom.display import (
         PRESETS,
         apply_window,
