@@ -29,7 +29,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from medlab.dicom._read import UNDEFINED, Loaded, dataset_errors, load, tag_text
+from medlab.dicom._layout import UNDEFINED, tag_text
+from medlab.dicom._read import Loaded, dataset_errors, load
 from medlab.dicom.hexdump import _keyword, _short, describe_value
 from medlab.errors import MedlabError
 
@@ -86,7 +87,7 @@ class HeaderTable:
 
     def row(self, key: Any) -> Row:
         """The top-level row for a keyword or tag."""
-        from medlab.dicom._read import _to_tag
+        from medlab.dicom._layout import _to_tag
 
         tag = _to_tag(key)
         for r in self.rows:
