@@ -39,8 +39,8 @@ _EXPORTS: dict[str, str] = {
     "HexView": "medlab.dicom.hexdump",
     "header_table": "medlab.dicom.header",
     "HeaderTable": "medlab.dicom.header",
-    "lookup": "medlab.dicom.header",
-    "vr_catalogue": "medlab.dicom.header",
+    "lookup": "medlab.dicom.dictionary",
+    "vr_catalogue": "medlab.dicom.dictionary",
     "private_blocks": "medlab.dicom.header",
     "uid_info": "medlab.dicom.uids",
     "course_uid": "medlab.dicom.uids",
@@ -64,7 +64,7 @@ _EXPORTS: dict[str, str] = {
     "seg_masks": "medlab.dicom.composite",
     "plot_seg": "medlab.dicom.composite",
     "deidentify": "medlab.dicom.deid",
-    "Profile": "medlab.dicom.deid",
+    "Profile": "medlab.dicom.deid_profile",
     "scan_phi": "medlab.dicom.phi",
     "dicomdir": "medlab.dicom.media",
     "write_media": "medlab.dicom.media",
@@ -90,7 +90,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         seg_masks,
         sr_outline,
     )
-    from medlab.dicom.deid import Profile, deidentify
+    from medlab.dicom.deid import deidentify
+    from medlab.dicom.deid_profile import Profile
+    from medlab.dicom.dictionary import lookup, vr_catalogue
     from medlab.dicom.display import (
         PRESETS,
         apply_window,
@@ -99,7 +101,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         to_display,
     )
     from medlab.dicom.gsps import apply_presentation_state, create_gsps
-    from medlab.dicom.header import HeaderTable, header_table, lookup, private_blocks, vr_catalogue
+    from medlab.dicom.header import HeaderTable, header_table, private_blocks
     from medlab.dicom.hexdump import HexView, hexview
     from medlab.dicom.media import dicomdir, write_media
     from medlab.dicom.phi import scan_phi

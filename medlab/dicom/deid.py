@@ -6,35 +6,8 @@ each attribute so that the copy no longer identifies the patient, yet stays a
 valid, displayable DICOM object whose hierarchy (Patient > Study > Series >
 Instance) still holds together.
 
-Table E.1-1 gives one *action* per attribute (PS3.15 E.1.1, "Action Codes"):
-
-====  =====================================================================
-D     replace with a non-zero length dummy value consistent with the VR
-Z     replace with a zero length value (or a dummy value consistent with the VR)
-X     remove
-K     keep (unchanged for non-sequences, cleaned for sequences)
-C     clean: replace identifying text with values of similar meaning
-U     replace with a non-zero length UID that is internally consistent
-      within a set of instances
-====  =====================================================================
-
-Combined codes depend on the attribute's Type in the IOD: ``Z/D`` is Z unless
-D is needed to stay conformant (Type 1); ``X/Z`` is X unless Z is needed
-(Type 2); ``X/D`` is X unless D is needed (Type 1); ``X/Z/D`` is X unless Z
-or D is needed (Type 2 or 1); ``X/Z/U*`` is X unless Z or a replacement of
-the UIDs inside is needed.
-
-Private attributes are removed (PS3.15 E.3.10 describes the Retain Safe
-Private Option that keeps elements known to be safe), and so are overlays and
-curves (groups 60xx and 50xx). The profile's options (PS3.15 E.3) that
-:class:`Profile` implements:
-
-* **Retain Safe Private** (E.3.10): keep the private elements you list as safe;
-* **Retain UIDs** (E.3.9): keep the original UIDs;
-* **Retain Longitudinal Temporal Information with Modified Dates** (E.3.6):
-  shift every date by the same number of days instead of removing it, so
-  intervals between studies survive;
-* **Retain Patient Characteristics** (E.3.7): keep sex, age, size, weight...
+The PS3.15 Table E.1-1 actions and the profile's options are data in
+:mod:`medlab.dicom.deid_profile`; the report is :mod:`medlab.dicom.deid_report`.
 
 What was done is recorded in the object itself (PS3.15 E.1.1, PS3.3 C.7.1.1):
 Patient Identity Removed (0012,0062) = YES, De-identification Method
@@ -52,182 +25,29 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import html
 import secrets
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from medlab import paths
 from medlab.dicom._read import dataset_errors
+from medlab.dicom.deid_profile import (  # noqa: F401 - lesson 11 reads these here
+    BASIC_PROFILE,
+    METHOD_CODES,
+    PATIENT_CHARACTERISTICS,
+    Profile,
+    _profile,
+    action_for,
+    profile_table,
+    resolve,
+)
+from medlab.dicom.deid_report import Change, DeidReport
 from medlab.errors import MedlabError
 
 if TYPE_CHECKING:
     from pydicom import Dataset
     from pydicom.dataelem import DataElement
-
-# --------------------------------------------------------------------------- Table E.1-1
-# PS3.15 (2023 editions), Table E.1-1 "Application Level Confidentiality Profile
-# Attributes", column "Basic Prof.": action -> attribute keywords (pydicom's data
-# dictionary gives the tag, name and VR). Not every row of the standard's table
-# is here, but every identifying attribute of the course's samples and the
-# standard's main list (patient, visit, physicians, institution, device,
-# dates and times, free text, UIDs, RT, SR and clinical-trial attributes).
-_TABLE_TEXT = {
-    "D": """
-        ContentCreatorName PersonName VerifyingObserverName VerifyingObserverSequence
-        VerifyingOrganization ClinicalTrialSponsorName ClinicalTrialProtocolID
-        ClinicalTrialSubjectID ClinicalTrialSubjectReadingID ClinicalTrialProtocolEthicsCommitteeName
-        GraphicAnnotationSequence PersonIdentificationCodeSequence RTPlanLabel
-        StructureSetLabel SpecimenIdentifier ContainerIdentifier Date DateTime Time
-        ObservationDateTime VerificationDateTime ReferencedDateTime
-        XRayDetectorID XRaySourceID DeviceLabel EntityLabel EntityLongLabel
-        CertificateOfSigner DigitalSignatureDateTime
-    """,
-    "Z": """
-        AccessionNumber PatientName PatientID PatientBirthDate PatientSex
-        ReferringPhysicianName StudyDate StudyTime StudyID
-        PlacerOrderNumberImagingServiceRequest FillerOrderNumberImagingServiceRequest
-        ConsultingPhysicianName ClinicalTrialProtocolName ClinicalTrialSiteID
-        ClinicalTrialSiteName ClinicalTrialTimePointID ClinicalTrialCoordinatingCenterName
-        ROIName ROIInterpreter StructureSetDate StructureSetTime ReviewDate ReviewTime
-        VerifyingObserverIdentificationCodeSequence CalibrationDateTime
-        IssuerOfTheSpecimenIdentifierSequence IssuerOfTheContainerIdentifierSequence
-        SpecimenPreparationSequence
-    """,
-    "X": """
-        AcquisitionComments AcquisitionProtocolDescription ActualHumanPerformersSequence
-        AdditionalPatientHistory AdmissionID AdmittingDate AdmittingDiagnosesCodeSequence
-        AdmittingDiagnosesDescription AdmittingTime Allergies Arbitrary AuthorObserverSequence
-        BranchOfService CassetteID CommentsOnThePerformedProcedureStep
-        CommentsOnRadiationDose ConfidentialityConstraintOnPatientDataDescription
-        ConsultingPhysicianIdentificationSequence ContentSequence ContrastBolusStartTime
-        ContrastBolusStopTime CountryOfResidence CurrentPatientLocation CurveDate CurveTime
-        CustodialOrganizationSequence DataSetTrailingPadding DateOfLastCalibration
-        DateOfSecondaryCapture DerivationDescription DigitalSignaturesSequence
-        DischargeDate DischargeDiagnosisDescription DischargeTime DistributionAddress
-        DistributionName EthnicGroup FrameComments GantryID GeneratorID
-        HumanPerformerName HumanPerformerOrganization IconImageSequence IdentifyingComments
-        ImageComments ImagePresentationComments ImagingServiceRequestComments Impressions
-        InstanceCoercionDateTime InstitutionAddress InstitutionalDepartmentName
-        InstitutionalDepartmentTypeCodeSequence InsurancePlanIdentification
-        IntendedRecipientsOfResultsIdentificationSequence InterpretationApproverSequence
-        InterpretationAuthor InterpretationDiagnosisDescription InterpretationIDIssuer
-        InterpretationRecorder InterpretationText InterpretationTranscriber
-        IssueDateOfImagingServiceRequest IssueTimeOfImagingServiceRequest
-        IssuerOfAdmissionIDSequence IssuerOfPatientID IssuerOfServiceEpisodeIDSequence
-        LastMenstrualDate MAC MedicalAlerts MedicalRecordLocator MilitaryRank
-        ModifiedAttributesSequence ModifiedImageDescription ModifyingDeviceID
-        NamesOfIntendedRecipientsOfResults NetworkID OriginalAttributesSequence
-        Occupation OrderCallbackPhoneNumber OrderCallbackTelecomInformation OrderEnteredBy
-        OrderEntererLocation OtherPatientIDs OtherPatientIDsSequence OtherPatientNames
-        OverlayDate OverlayTime ParticipantSequence PatientAge PatientAddress
-        PatientBirthName PatientBirthTime PatientComments PatientInstitutionResidence
-        PatientInsurancePlanCodeSequence PatientMotherBirthName
-        PatientPrimaryLanguageCodeSequence PatientPrimaryLanguageModifierCodeSequence
-        PatientReligiousPreference PatientSize PatientState PatientTelecomInformation
-        PatientTelephoneNumbers PatientTransportArrangements PatientWeight
-        PerformedLocation PerformedProcedureStepDescription PerformedProcedureStepEndDate
-        PerformedProcedureStepEndTime PerformedProcedureStepID PerformedProcedureStepStartDate
-        PerformedProcedureStepStartTime PerformedStationAETitle PerformedStationName
-        PerformedStationNameCodeSequence PerformingPhysicianIdentificationSequence
-        PerformingPhysicianName PersonAddress PersonTelephoneNumbers PersonTelecomInformation
-        PhysicianApprovingInterpretation PhysiciansOfRecord PhysiciansOfRecordIdentificationSequence
-        PhysiciansReadingStudyIdentificationSequence NameOfPhysiciansReadingStudy PlateID
-        PreMedication PregnancyStatus ReasonForStudy ReasonForTheImagingServiceRequest
-        ReasonForTheRequestedProcedure ReasonForVisit ReasonForVisitCodeSequence
-        ReasonForRequestedProcedureCodeSequence ReferencedDigitalSignatureSequence
-        ReferencedPatientAliasSequence ReferencedPatientPhotoSequence ReferencedPatientSequence
-        ReferencedSOPInstanceMACSequence ReferringPhysicianAddress
-        ReferringPhysicianIdentificationSequence ReferringPhysicianTelephoneNumbers
-        RegionOfResidence RequestAttributesSequence RequestedContrastAgent
-        RequestedProcedureComments RequestedProcedureID RequestedProcedureLocation
-        RequestingPhysician RequestingService ResponsibleOrganization ResponsiblePerson
-        ResultsComments ResultsDistributionListSequence ResultsIDIssuer RetrieveAETitle
-        ScheduledHumanPerformersSequence ScheduledPatientInstitutionResidence
-        ScheduledPerformingPhysicianIdentificationSequence ScheduledPerformingPhysicianName
-        ScheduledProcedureStepDescription ScheduledProcedureStepEndDate
-        ScheduledProcedureStepEndTime ScheduledProcedureStepID ScheduledProcedureStepLocation
-        ScheduledProcedureStepStartDate ScheduledProcedureStepStartTime ScheduledStationAETitle
-        ScheduledStationName ScheduledStationNameCodeSequence ScheduledStudyLocation
-        ScheduledStudyLocationAETitle SeriesDescription ServiceEpisodeDescription
-        ServiceEpisodeID SmokingStatus SpecialNeeds StationAETitle StudyArrivalDate
-        StudyArrivalTime StudyComments StudyCompletionDate StudyCompletionTime
-        StudyDescription StudyIDIssuer TextComments TextString TimeOfLastCalibration
-        TimeOfSecondaryCapture TimezoneOffsetFromUTC TopicAuthor TopicKeywords TopicSubject
-        TopicTitle UniqueDeviceIdentifier UDISequence VisitComments
-        RequestedSeriesDescription RTPlanDescription RTPlanName ROIDescription
-        ROIGenerationDescription StructureSetDescription StructureSetName
-        TreatmentSites PrescriptionDescription BeamDescription FractionGroupDescription
-        DoseReferenceDescription
-    """,
-    "U": """
-        StudyInstanceUID SeriesInstanceUID SOPInstanceUID MediaStorageSOPInstanceUID
-        FrameOfReferenceUID SynchronizationFrameOfReferenceUID ReferencedSOPInstanceUID
-        ReferencedSOPInstanceUIDInFile ReferencedFrameOfReferenceUID RelatedFrameOfReferenceUID
-        ConcatenationUID DimensionOrganizationUID DoseReferenceUID FailedSOPInstanceUIDList
-        FiducialUID InstanceCreatorUID IrradiationEventUID LargePaletteColorLookupTableUID
-        ObservationUID PaletteColorLookupTableUID ReferencedObservationUIDTrial
-        SourceFrameOfReferenceUID SpecimenUID StorageMediaFileSetUID TargetUID
-        TemplateExtensionCreatorUID TemplateExtensionOrganizationUID TrackingUID
-        TransactionUID UID DeviceUID AcquisitionUID PyramidUID
-        ReferencedGeneralPurposeScheduledProcedureStepTransactionUID
-    """,
-    "Z/D": "ContentDate ContentTime ContrastBolusAgent",
-    "X/Z": """
-        AcquisitionContextSequence AcquisitionDate AcquisitionTime ReferencedStudySequence
-        RequestedProcedureDescription PatientSexNeutered LabelText BarcodeValue
-        ReviewerName SourceSerialNumber TreatmentMachineName
-    """,
-    "X/D": """
-        AcquisitionDeviceProcessingDescription DetectorID InstanceCreationDate
-        OperatorIdentificationSequence ProtocolName SeriesDate SeriesTime
-        DateOfLastDetectorCalibration TimeOfLastDetectorCalibration
-        StartAcquisitionDateTime EndAcquisitionDateTime RTPlanDate RTPlanTime
-    """,
-    "X/Z/D": """
-        AcquisitionDateTime DeviceSerialNumber InstanceCreationTime InstitutionCodeSequence
-        InstitutionName OperatorsName ReferencedPerformedProcedureStepSequence StationName
-    """,
-    "X/Z/U*": "ReferencedImageSequence SourceImageSequence",
-}
-
-#: keyword -> Basic Profile action (PS3.15 Table E.1-1).
-BASIC_PROFILE: dict[str, str] = {
-    keyword: action for action, text in _TABLE_TEXT.items() for keyword in text.split()
-}
-
-#: The Type (PS3.3) of the combined-action attributes in the image IODs of the
-#: course (CT, MR, CR: General Study/Series/Image/Equipment modules). A combined
-#: action resolves by it: Type 1 -> D, Type 2 -> Z, otherwise X. Attributes not
-#: listed are Type 3 (optional) there and are removed.
-IOD_TYPE: dict[str, int] = {
-    "ContentDate": 2,  # General Image, Type 2C (image temporally related)
-    "ContentTime": 2,
-    "ContrastBolusAgent": 2,  # Contrast/Bolus module, Type 2
-    "AcquisitionContextSequence": 2,  # Acquisition Context module, Type 2
-    "PatientSexNeutered": 2,  # Patient module, Type 2C (animals)
-}
-
-#: Attributes the Retain Patient Characteristics Option (E.3.7) keeps.
-PATIENT_CHARACTERISTICS = frozenset(
-    "PatientAge PatientSex PatientSize PatientWeight EthnicGroup SmokingStatus PregnancyStatus "
-    "PatientSexNeutered".split()
-)
-
-#: CID 7050 "De-identification Method" codes (scheme DCM), per profile and option.
-METHOD_CODES: dict[str, tuple[str, str]] = {
-    "basic": ("113100", "Basic Application Confidentiality Profile"),
-    "retain_modified_dates": (
-        "113107",
-        "Retain Longitudinal Temporal Information Modified Dates Option",
-    ),
-    "retain_patient_characteristics": ("113108", "Retain Patient Characteristics Option"),
-    "retain_uids": ("113110", "Retain UIDs Option"),
-    "retain_safe_private": ("113111", "Retain Safe Private Option"),
-}
 
 _DUMMY_TEXT = {
     "PN": "ANONYMOUS",
@@ -239,223 +59,6 @@ _DUMMY_TEXT = {
     "IS": "0",
     "CS": "ANONYMIZED",
 }
-
-
-def action_for(keyword: str) -> str | None:
-    """The Basic Profile action of a keyword (``"X"``, ``"X/Z"``...), or None if not listed."""
-    return BASIC_PROFILE.get(keyword)
-
-
-def resolve(action: str, keyword: str) -> str:
-    """Resolve a combined action (``X/Z``, ``X/D``, ``X/Z/D``, ``Z/D``, ``X/Z/U*``) to one letter.
-
-    PS3.15 E.1.1: the choice depends on the attribute's Type in the IOD, so that
-    the de-identified object stays conformant; see :data:`IOD_TYPE`.
-    """
-    if "/" not in action:
-        return action
-    options = action.replace("*", "").split("/")
-    kind = IOD_TYPE.get(keyword, 3)
-    if kind == 1:
-        return "D" if "D" in options else "U" if "U" in options else "Z"
-    if kind == 2 and "Z" in options:
-        return "Z"
-    if "X" in options:
-        return "X"
-    return "Z" if "Z" in options else "D"
-
-
-# --------------------------------------------------------------------------- profile
-@dataclass(frozen=True)
-class Profile:
-    """The Basic Profile plus the options of PS3.15 E.3 that medlab implements.
-
-    Parameters
-    ----------
-    retain_safe_private:
-        Keep the private elements listed in ``safe_private`` (E.3.10); all other
-        private elements are removed either way.
-    safe_private:
-        ``(private creator, group, element byte)`` triples known to carry no
-        identity, e.g. ``("MEDLAB VENDOR 1.0", 0x0019, 0x12)``.
-    retain_uids:
-        Keep UIDs instead of replacing them (E.3.9).
-    date_shift_days:
-        Shift every date by this many days instead of removing it (E.3.6,
-        Retain Longitudinal Temporal Information with Modified Dates). ``None``:
-        dates follow the Basic Profile (removed or emptied).
-    retain_patient_characteristics:
-        Keep sex, age, size, weight... (E.3.7).
-    replace:
-        Dummy values for Z or D attributes, e.g. ``{"PatientName": "TEACHING^CASE"}``
-        (PS3.15 allows a dummy value consistent with the VR where Z asks for zero
-        length); a file-set or teaching file needs a non-empty Patient ID.
-    """
-
-    retain_safe_private: bool = False
-    safe_private: tuple[tuple[str, int, int], ...] = ()
-    retain_uids: bool = False
-    date_shift_days: int | None = None
-    retain_patient_characteristics: bool = False
-    replace: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def basic(cls, **options: Any) -> Profile:
-        """The Basic Profile, with options given as keywords (``replace`` may be a dict)."""
-        if isinstance(options.get("replace"), dict):
-            options["replace"] = tuple(sorted(options["replace"].items()))
-        if "safe_private" in options:
-            options["safe_private"] = tuple(options["safe_private"])
-            options.setdefault("retain_safe_private", True)
-        return cls(**options)
-
-    def options(self) -> list[str]:
-        """The names (keys of :data:`METHOD_CODES`) of the options in use."""
-        names = []
-        if self.date_shift_days is not None:
-            names.append("retain_modified_dates")
-        if self.retain_patient_characteristics:
-            names.append("retain_patient_characteristics")
-        if self.retain_uids:
-            names.append("retain_uids")
-        if self.retain_safe_private:
-            names.append("retain_safe_private")
-        return names
-
-    def method_text(self) -> str:
-        """De-identification Method (0012,0063): what was applied, in words (LO, 64 chars max)."""
-        text = "PS3.15 E Basic Profile"
-        short = {
-            "retain_modified_dates": "Modified Dates",
-            "retain_patient_characteristics": "Pat Chars",
-            "retain_uids": "UIDs",
-            "retain_safe_private": "Safe Private",
-        }
-        extra = [short[n] for n in self.options()]
-        if extra:
-            text += "; retain " + ", ".join(extra)
-        return text[:64]
-
-
-def _profile(profile: str | Profile | None) -> Profile:
-    if profile is None or profile == "basic":
-        return Profile()
-    if isinstance(profile, Profile):
-        return profile
-    raise MedlabError(
-        f"Unknown de-identification profile {profile!r}",
-        where="deidentify(profile=...)",
-        fix='Use profile="basic", or medlab.dicom.deid.Profile.basic(date_shift_days=..., '
-        "retain_safe_private=..., ...) for the options of PS3.15 E.3.",
-    )
-
-
-# --------------------------------------------------------------------------- report
-@dataclass(frozen=True)
-class Change:
-    """One attribute changed in one file: where, which, the action and the values."""
-
-    file: str
-    path: str  # "(0010,0010)" or "(0010,1002)[0](0010,0020)"
-    keyword: str
-    action: str  # D Z X U K(shift) C, or "X (private)"
-    old: str
-    new: str
-
-
-@dataclass
-class DeidReport:
-    """What :func:`deidentify` did: every change, the files written, the images to check.
-
-    It holds the *original* values (``old``): keep the report with the
-    originals, never ship it with the de-identified copies.
-    """
-
-    profile: Profile
-    changes: list[Change] = field(default_factory=list)
-    written: list[Path] = field(default_factory=list)
-    datasets: list[Any] = field(default_factory=list)
-    burned_in: list[str] = field(default_factory=list)  # files whose pixels may carry text
-    out: Path | None = None
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why) in a folder
-
-    @property
-    def dataset(self) -> Any:
-        """The de-identified data set (for a single input)."""
-        return self.datasets[0] if self.datasets else None
-
-    def count_by_action(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for change in self.changes:
-            counts[change.action] = counts.get(change.action, 0) + 1
-        return dict(sorted(counts.items()))
-
-    def for_file(self, name: str) -> list[Change]:
-        return [c for c in self.changes if c.file == name]
-
-    def to_frame(self):
-        """The changes as a pandas DataFrame (one row per changed attribute)."""
-        import pandas as pd
-
-        return pd.DataFrame(
-            [c.__dict__ for c in self.changes],
-            columns=["file", "path", "keyword", "action", "old", "new"],
-        )
-
-    def _first_file_rows(self) -> list[Change]:
-        first = self.changes[0].file if self.changes else ""
-        return [c for c in self.changes if c.file == first]
-
-    def __repr__(self) -> str:
-        files = sorted({c.file for c in self.changes})
-        head = (
-            f"De-identified {len(files)} file(s) with {self.profile.method_text()}: "
-            f"{len(self.changes)} attribute changes {self.count_by_action()}"
-        )
-        rows = self._first_file_rows()
-        lines = [head, f"Changes in {rows[0].file}:" if rows else "No changes."]
-        lines += [
-            f"  {c.action:<12} {c.path:<28} {c.keyword[:40]:<40} {_short(c.old)!r} -> {_short(c.new)!r}"
-            for c in rows
-        ]
-        if self.burned_in:
-            lines.append(
-                f"Check the pixels (Burned In Annotation YES or absent): {', '.join(self.burned_in)}"
-            )
-        lines += [f"Skipped {name}: {why}" for name, why in self.skipped]
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        rows = self._first_file_rows()
-        body = "".join(
-            f"<tr><td>{html.escape(c.action)}</td><td><code>{html.escape(c.path)}</code></td>"
-            f"<td>{html.escape(c.keyword)}</td><td>{html.escape(_short(c.old))}</td>"
-            f"<td>{html.escape(_short(c.new))}</td></tr>"
-            for c in rows
-        )
-        files = sorted({c.file for c in self.changes})
-        warn = (
-            f"<p><b>Check the pixels</b> (Burned In Annotation YES or absent): "
-            f"{html.escape(', '.join(self.burned_in))}</p>"
-            if self.burned_in
-            else ""
-        )
-        warn += "".join(
-            f"<p><b>Skipped</b> {html.escape(name)}: {html.escape(why)}</p>"
-            for name, why in self.skipped
-        )
-        return (
-            f'<div class="medlab-deid"><p>De-identified <b>{len(files)}</b> file(s) with '
-            f"{html.escape(self.profile.method_text())}: <b>{len(self.changes)}</b> attribute "
-            f"changes {html.escape(str(self.count_by_action()))}</p>{warn}"
-            f"<p>Changes in {html.escape(rows[0].file) if rows else '-'}:</p>"
-            "<table><thead><tr><th>Action</th><th>Tag</th><th>Attribute</th><th>Before</th>"
-            f"<th>After</th></tr></thead><tbody>{body}</tbody></table></div>"
-        )
-
-
-def _short(text: str, width: int = 34) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # --------------------------------------------------------------------------- engine
@@ -856,27 +459,3 @@ def _needs_pixel_check(ds: Dataset) -> bool:
     if "PixelData" not in ds and "FloatPixelData" not in ds:
         return False
     return str(ds.get("BurnedInAnnotation", "")).upper() != "NO"
-
-
-def iter_table() -> Iterator[tuple[str, str, str, str]]:
-    """Rows of the implemented Table E.1-1: (tag, keyword, name, action), sorted by tag."""
-    from pydicom.datadict import dictionary_description, tag_for_keyword
-
-    rows = []
-    for keyword, action in BASIC_PROFILE.items():
-        tag = tag_for_keyword(keyword)
-        if tag is None:
-            continue
-        rows.append(
-            (f"({tag >> 16:04X},{tag & 0xFFFF:04X})", keyword, dictionary_description(tag), action)
-        )
-    yield from sorted(rows)
-
-
-def profile_table(keywords: Iterable[str] | None = None):
-    """The implemented Table E.1-1 as a DataFrame (optionally only some keywords)."""
-    import pandas as pd
-
-    wanted = set(keywords) if keywords is not None else None
-    rows = [r for r in iter_table() if wanted is None or r[1] in wanted]
-    return pd.DataFrame(rows, columns=["tag", "keyword", "name", "action"])

@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from medlab.dicom._read import Element, Loaded, load, tag_text
+from medlab.dicom._layout import Element, tag_text
+from medlab.dicom._read import Loaded, load
 
 #: Colours of the parts of an element (text colour, background).
 COLOURS = {
@@ -171,7 +172,7 @@ class HexView:
         self._index = _element_index(loaded.dataset)
         wanted = None
         if only is not None:
-            from medlab.dicom._read import _to_tag
+            from medlab.dicom._layout import _to_tag
 
             wanted = {_to_tag(k) for k in only}
         self.lines: list[Line] = []
@@ -297,7 +298,7 @@ class HexView:
     # -- access ----------------------------------------------------------
     def element(self, key: Any) -> ElementBytes:
         """The bytes of one top-level element, split into parts, with its decoded value."""
-        from medlab.dicom._read import _to_tag
+        from medlab.dicom._layout import _to_tag
         from medlab.errors import MedlabError
 
         tag = _to_tag(key)

@@ -36,7 +36,7 @@ class Hexplorer(widgets.VBox):
             (i for i, (_, el) in enumerate(self._choices) if el.tag >> 16 != 2 and el.depth == 0), 0
         )
         if start is not None:
-            from medlab.dicom._read import _to_tag
+            from medlab.dicom._layout import _to_tag
 
             tag = _to_tag(start)
             first = next((i for i, (_, el) in enumerate(self._choices) if el.tag == tag), first)
@@ -75,7 +75,7 @@ class Hexplorer(widgets.VBox):
 
     def select(self, key: Any) -> None:
         """Show the element with this keyword or tag (what choosing it in the dropdown does)."""
-        from medlab.dicom._read import _to_tag
+        from medlab.dicom._layout import _to_tag
 
         tag = _to_tag(key)
         self.dropdown.value = next(i for i, (_, el) in enumerate(self._choices) if el.tag == tag)

@@ -9,7 +9,7 @@ from pydicom.dataset import Dataset
 
 import medlab.dicom
 from medlab.data import build
-from medlab.dicom import deid
+from medlab.dicom import deid, deid_profile
 from medlab.dicom.phi import scan_phi
 from medlab.errors import MedlabError
 
@@ -34,10 +34,10 @@ def basic(source, tmp_path_factory):
 
 
 def test_every_keyword_of_the_table_is_in_the_dictionary():
-    assert len(deid.BASIC_PROFILE) > 300
-    unknown = [k for k in deid.BASIC_PROFILE if tag_for_keyword(k) is None]
+    assert len(deid_profile.BASIC_PROFILE) > 300
+    unknown = [k for k in deid_profile.BASIC_PROFILE if tag_for_keyword(k) is None]
     assert unknown == []
-    assert set(deid.BASIC_PROFILE.values()) <= {
+    assert set(deid_profile.BASIC_PROFILE.values()) <= {
         "D",
         "Z",
         "X",
@@ -69,14 +69,14 @@ def test_every_keyword_of_the_table_is_in_the_dictionary():
     ],
 )
 def test_table_rows_match_the_standard(keyword, action):
-    assert deid.action_for(keyword) == action
+    assert deid_profile.action_for(keyword) == action
 
 
 def test_combined_actions_resolve_by_type():
-    assert deid.resolve("X/Z/D", "InstitutionName") == "X"  # Type 3 in General Equipment
-    assert deid.resolve("Z/D", "ContentDate") == "Z"  # Type 2C in General Image
-    assert deid.resolve("X/D", "SeriesDate") == "X"
-    assert deid.resolve("Z", "PatientID") == "Z"
+    assert deid_profile.resolve("X/Z/D", "InstitutionName") == "X"  # Type 3 in General Equipment
+    assert deid_profile.resolve("Z/D", "ContentDate") == "Z"  # Type 2C in General Image
+    assert deid_profile.resolve("X/D", "SeriesDate") == "X"
+    assert deid_profile.resolve("Z", "PatientID") == "Z"
 
 
 def test_profile_output_has_no_phi_and_all_private_elements_are_gone(basic, source):
@@ -197,6 +197,6 @@ def test_bad_input_is_a_medlab_error(tmp_path):
 
 def test_dummy_values_fit_their_vr():
     for keyword in ("PersonName", "VerifyingObserverName", "DeviceLabel", "Date"):
-        assert deid.action_for(keyword) == "D"
+        assert deid_profile.action_for(keyword) == "D"
         vr = dictionary_VR(tag_for_keyword(keyword))
         assert deid._dummy(vr, deid._Deidentifier(deid.Profile(), "k"), "x") not in ("", None)

@@ -15,7 +15,7 @@ import pytest
 
 import medlab.data
 import medlab.dicom
-from medlab.dicom._read import scan
+from medlab.dicom._scan import scan
 from medlab.errors import MedlabError
 
 HELPERS = {

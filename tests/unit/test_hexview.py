@@ -17,7 +17,7 @@ import support
 import medlab.data
 import medlab.dicom
 import medlab.widgets
-from medlab.dicom._read import scan
+from medlab.dicom._scan import scan
 from medlab.dicom.hexdump import HexView, describe_value
 from medlab.errors import MedlabError
 
