@@ -166,3 +166,13 @@ def test_the_old_class_swapping_mechanism_is_gone():
     assert not (MEDLAB / "_lazy.py").exists()
     users = [p for p in MEDLAB.rglob("*.py") if "medlab._lazy" in _imports(p)]
     assert not users
+
+
+def test_no_module_is_much_longer_than_600_lines():
+    """One concern a module (issue 16): split a module before it grows past about 600 lines."""
+    long = {
+        str(p.relative_to(MEDLAB)): n
+        for p in MEDLAB.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 650
+    }
+    assert long == {}, long
