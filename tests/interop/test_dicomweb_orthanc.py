@@ -117,12 +117,7 @@ def orthanc(tmp_path_factory, medlab_web):
                 ).raise_for_status()
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        support.stop_process(proc)
         log.close()
 
 
