@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -1171,7 +1172,10 @@ def run_class(
     try:
         hub.start()
         log(f"hub up on {hub.url} after {time.monotonic() - t0:.1f} s")
-        asyncio.run(_drive(hub, lessons, result, log, cell_timeout))
+        # In a thread of its own: an event loop may already run in this one (a session-wide
+        # Playwright of browser tests on the same pytest worker).
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _drive(hub, lessons, result, log, cell_timeout)).result()
     finally:
         result.leftovers = hub.stop()
         result.hub_children = hub.children_seen

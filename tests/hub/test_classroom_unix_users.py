@@ -30,6 +30,7 @@ and a venv are, under umask 022), else the test fails saying which.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import importlib.util
 import inspect
@@ -283,7 +284,11 @@ def test_b_kernel_cannot_use_a_services_nor_read_a_files_on_a_real_hub(
     with _traversable(needed) as opened:
         try:
             hub.start()
-            a_run, b_run = asyncio.run(asyncio.wait_for(_drive(hub, user_a, user_b), timeout=600))
+            # In a thread of its own: a session-wide Playwright (browser tests on the same
+            # xdist worker) keeps an event loop running in this one.
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                drive = asyncio.wait_for(_drive(hub, user_a, user_b), timeout=600)
+                a_run, b_run = pool.submit(asyncio.run, drive).result()
         finally:
             leftovers = hub.stop()
     wall = time.monotonic() - t0

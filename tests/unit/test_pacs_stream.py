@@ -328,3 +328,24 @@ def test_private_names_used_by_the_store_path_exist():
     assert hasattr(_config, "STORE_RECV_CHUNKED_DATASET")
     assert isinstance(Event.dataset_path, property)
     assert support.REPO.is_dir()
+
+
+def test_a_c_get_received_in_this_process_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """Receipt to disk is process-wide in pynetdicom: our own C-GET's temp files are removed."""
+    import tempfile
+
+    from pynetdicom import _config
+
+    from medlab.net import scu
+    from medlab.net.samples import make_instance
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    with PACS(root=tmp_path / "pacs", port=0, web_port=-1) as pacs:
+        scu.store([make_instance(1, 1, 1, n) for n in (1, 2, 3)], pacs)
+        monkeypatch.setattr(_config, "STORE_RECV_CHUNKED_DATASET", True)
+        study = pacs.studies()[0]["StudyInstanceUID"]
+        result = scu.get(pacs, "STUDY", folder=tmp_path / "got", StudyInstanceUID=study)
+    assert len(list((tmp_path / "got").glob("*.dcm"))) == 3, result
+    assert list(temp.iterdir()) == []

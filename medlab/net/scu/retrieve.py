@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,7 @@ def get(
         path = folder / f"{ds.SOPInstanceUID}.dcm"
         ds.save_as(path, enforce_file_format=True)
         files.append(path)
+        _remove_received_temp_file(event)
         return 0x0000
 
     from pynetdicom import build_role
@@ -120,3 +122,22 @@ def get(
         files,
         connection,
     )
+
+
+def _remove_received_temp_file(event: Any) -> None:
+    """Delete the temporary file pynetdicom received a C-STORE into, if it used one.
+
+    While a PACS in this process receives to disk (``STORE_RECV_CHUNKED_DATASET``, a
+    process-wide pynetdicom setting), C-STOREs that *we* receive as a C-GET's SCU land in
+    temporary files too, and pynetdicom 3.0 deletes those only on the acceptor's side.
+    """
+    try:
+        temp = event.dataset_path
+    except AttributeError:
+        return
+    if not isinstance(temp, (str, os.PathLike)):
+        return  # received in memory (None)
+    try:
+        os.unlink(temp)
+    except OSError:
+        pass
