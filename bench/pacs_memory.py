@@ -2,9 +2,10 @@
 
 A multi-frame uncompressed instance of about 800 MB (written to a temp dir in
 chunks, never held whole) is sent by DCMTK ``storescu`` to ``medlab pacs
-serve`` (its own process), then fetched back by DCMTK ``getscu``. The server's
+serve`` (its own process), then fetched back by DCMTK ``getscu`` (C-GET) and
+moved by DCMTK ``movescu`` to a DCMTK ``storescp`` (C-MOVE). The server's
 resident memory is read from /proc: its idle RSS after start, and its peak
-(VmHWM) after the C-STORE and after the C-GET. Target (issue 15 §3): the peak
+(VmHWM) after the C-STORE, the C-GET and the C-MOVE. Target (issue 15 §3): the peak
 stays within idle + 100 MB. DCMTK storescp receiving the same object is printed
 beside it as a reference. The retrieved copy's pixel data is compared with the
 original by SHA-256 (intact is checked, not assumed).
@@ -30,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 STORESCU = "/usr/bin/storescu"  # DCMTK, never pynetdicom's look-alike in .venv/bin
 GETSCU = "/usr/bin/getscu"
+MOVESCU = "/usr/bin/movescu"
 STORESCP = "/usr/bin/storescp"
 ENV = {**os.environ, "TCP_NODELAY": "1"}
 PIXEL_DATA = 0x7FE00010
@@ -126,6 +128,15 @@ def pixel_sha256(path: Path) -> str:
 
 def medlab_run(work: Path, big: Path, info: dict[str, str]) -> dict[str, float | str]:
     port = free_port()
+    dest_port = free_port()
+    moved = work / "moved"
+    moved.mkdir()
+    dest = subprocess.Popen(
+        [STORESCP, "-aet", "DEST", "-od", str(moved), str(dest_port)],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     server = subprocess.Popen(
         [
             sys.executable,
@@ -139,6 +150,8 @@ def medlab_run(work: Path, big: Path, info: dict[str, str]) -> dict[str, float |
             str(port),
             "--log",
             "none",
+            "--peer",
+            f"DEST=127.0.0.1:{dest_port}",
         ],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
@@ -146,6 +159,7 @@ def medlab_run(work: Path, big: Path, info: dict[str, str]) -> dict[str, float |
     )
     try:
         wait_port(port, server)
+        wait_port(dest_port, dest)
         subprocess.run(
             ["/usr/bin/echoscu", "-aec", "MEDLAB", "127.0.0.1", str(port)],
             env=ENV,
@@ -190,17 +204,44 @@ def medlab_run(work: Path, big: Path, info: dict[str, str]) -> dict[str, float |
         if out.returncode != 0:
             raise RuntimeError(f"getscu failed: {out.stderr[-400:]}")
         after_get, peak_get = rss_mib(server.pid)
-        files = list(got.iterdir())
-        intact = len(files) == 1 and pixel_sha256(files[0]) == info["sha256"]
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [
+                MOVESCU,
+                "-aec",
+                "MEDLAB",
+                "-aem",
+                "DEST",
+                "-k",
+                "QueryRetrieveLevel=STUDY",
+                "-k",
+                f"StudyInstanceUID={info['study']}",
+                "127.0.0.1",
+                str(port),
+            ],
+            env=ENV,
+            capture_output=True,
+            text=True,
+        )
+        move_s = time.perf_counter() - t0
+        if out.returncode != 0:
+            raise RuntimeError(f"movescu failed: {out.stderr[-400:]}")
+        _after_move, peak_move = rss_mib(server.pid)
+        files = [*got.iterdir(), *moved.iterdir()]
+        intact = len(files) == 2 and all(pixel_sha256(f) == info["sha256"] for f in files)
         stored = next((work / "pacs").rglob(f"{info['sop']}.dcm"))
         stored_intact = pixel_sha256(stored) == info["sha256"]
     finally:
         server.terminate()
         server.wait(60)
+        dest.terminate()
+        dest.wait(30)
     return {
         "idle": idle,
         "peak_store": peak_store,
         "peak_get": peak_get,
+        "peak_move": peak_move,
+        "move_s": move_s,
         "after_get": after_get,
         "store_s": store_s,
         "get_s": get_s,
@@ -251,6 +292,7 @@ def main() -> int:
         for label, key, seconds in (
             ("C-STORE (storescu)", "peak_store", "store_s"),
             ("C-GET (getscu)", "peak_get", "get_s"),
+            ("C-MOVE (movescu)", "peak_move", "move_s"),
         ):
             peak = r[key]
             verdict = "within" if peak <= limit else "OVER"  # type: ignore[operator]
@@ -259,7 +301,9 @@ def main() -> int:
                 f"{peak - r['idle']:.0f} MiB ({peak / size:.2f}x the object; "  # type: ignore[operator]
                 f"{verdict} idle + 100 MB) in {r[seconds]:.1f} s"
             )
-        print(f"stored and retrieved pixel data identical to the original (SHA-256): {r['intact']}")
+        print(
+            f"stored, retrieved and moved pixel data identical to the original (SHA-256): {r['intact']}"
+        )
     return 0
 
 

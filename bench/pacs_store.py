@@ -10,8 +10,10 @@ index row committed before each Success.
 The target that stands (see shared notes, pacs.md): medlab ≥ Orthanc's
 throughput in the same run. Beside them: a pynetdicom server with the PACS's
 tuning and a C-STORE handler that does nothing (the engine's ceiling), and with
-``--to-disk`` the PACS receiving every C-STORE to disk (its default chooses per
-association: these single-frame CTs in memory, see medlab/net/server/storage.py). It also reports the medlab server's peak resident
+``--to-disk`` the PACS receiving every C-STORE to disk (by default a data set is
+held in memory up to 16 MiB and spilled to disk beyond, see
+medlab/net/server/streaming.py: these 0.5 MB CTs stay in memory). It also
+reports the medlab server's peak resident
 memory while 8 concurrent storescu associations store 2,000 small instances
 (target: < 300 MB).
 
@@ -133,9 +135,9 @@ class Medlab(Target):
 
 
 class MedlabToDisk(Medlab):
-    """The same server with every C-STORE received to disk (RECEIVE_TO_DISK forced on).
+    """The same server with every C-STORE received to disk (spill threshold 0).
 
-    By default the PACS chooses per association: the 300 single-frame CTs here are
+    By default a data set spills to disk only past 16 MiB: the 300 CTs here are
     received in memory; this variant shows what receiving them to disk would cost.
     """
 
@@ -144,7 +146,7 @@ class MedlabToDisk(Medlab):
     def start(self, workdir: Path) -> None:
         self.port = free_port()
         code = (
-            "import sys; import medlab.net.server.storage as s; s.RECEIVE_TO_DISK = True; "
+            "import sys; import medlab.net.server.streaming as s; s.SPILL_THRESHOLD = 0; "
             "from medlab.cli import main; sys.exit(main(sys.argv[1:]))"
         )
         self.proc = subprocess.Popen(
@@ -328,7 +330,7 @@ def main() -> int:
         )
         if "medlab (all to disk)" in rate:
             print(
-                f"medlab all to disk / per-association default (here: in memory) = "
+                f"medlab all to disk / default (here: in memory) = "
                 f"{rate['medlab (all to disk)'] / rate['medlab PACS']:.2f}x"
             )
         if "Orthanc" in rate:

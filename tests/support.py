@@ -71,6 +71,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    """True if something accepts TCP connections on ``host:port`` now."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def stop_process(proc: Any, timeout: float = 30.0) -> None:
     """Terminate a server process the test started; kill it if it does not end in time."""
     proc.terminate()

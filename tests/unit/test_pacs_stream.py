@@ -11,7 +11,6 @@ import hashlib
 import subprocess
 import sys
 import textwrap
-import time
 import tracemalloc
 import warnings
 from pathlib import Path
@@ -30,7 +29,8 @@ from pynetdicom.sop_class import (
 )
 
 import medlab.data
-from medlab.net import PACS
+from medlab.net import PACS, scu
+from medlab.net.server import streaming
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -110,6 +110,39 @@ GETTER = textwrap.dedent(
 )
 
 
+DESTINATION = textwrap.dedent(
+    """
+    import shutil, sys
+    from pynetdicom import AE, _config, evt
+    _config.STORE_RECV_CHUNKED_DATASET = True
+    def on_store(event):
+        shutil.copy(event.dataset_path, sys.argv[2])
+        return 0
+    ae = AE(ae_title="DEST")
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 120
+    ae.add_supported_context("1.2.840.10008.5.1.4.1.1.7.3", "1.2.840.10008.1.2.1")
+    ae.start_server(("127.0.0.1", int(sys.argv[1])), evt_handlers=[(evt.EVT_C_STORE, on_store)])
+    """
+)
+
+MOVER = textwrap.dedent(
+    """
+    import sys
+    from pydicom import Dataset
+    from pynetdicom import AE
+    ae = AE()
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 120
+    ae.add_requested_context("1.2.840.10008.5.1.4.1.2.2.2")
+    assoc = ae.associate("127.0.0.1", int(sys.argv[1]), ae_title="MEDLAB")
+    q = Dataset(); q.QueryRetrieveLevel = "STUDY"; q.StudyInstanceUID = sys.argv[2]
+    for status, _ in assoc.send_c_move(q, "DEST", "1.2.840.10008.5.1.4.1.2.2.2"):
+        last = status
+    assoc.release()
+    print(hex(last.Status), last.get("NumberOfCompletedSuboperations"))
+    """
+)
+
+
 def run_peer(script: str, *args: str) -> str:
     out = subprocess.run(
         [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300
@@ -118,14 +151,16 @@ def run_peer(script: str, *args: str) -> str:
     return out.stdout.strip()
 
 
-def test_c_store_handler_never_loads_the_data_set(tmp_path):
-    """A 64 MB instance is received, checked, indexed and written with a few MB of Python memory.
+def test_c_store_of_a_big_object_holds_at_most_the_spill_threshold(tmp_path):
+    """A 64 MB instance is received, checked, indexed and written with Python memory
+    bounded by the spill threshold (16 MiB), not by the object.
 
-    Before receiving to disk the handler held the whole data set (and a copy of
-    it while checking): a traced peak of 1-2x the object.
+    Before, the handler held the whole data set (and a copy of it while checking):
+    a traced peak of 1-2x the object.
     """
     source = big_instance(tmp_path)
     size = source.stat().st_size
+    assert size > 3 * streaming.SPILL_THRESHOLD
     with PACS(root=tmp_path / "pacs") as pacs:
         tracemalloc.start()
         try:
@@ -135,21 +170,20 @@ def test_c_store_handler_never_loads_the_data_set(tmp_path):
         finally:
             tracemalloc.stop()
         stored = pacs.store.file_of(pydicom.dcmread(source, stop_before_pixels=True).SOPInstanceUID)
+        assert spill_files(pacs) == []  # copied into the store, then deleted
     assert stored is not None and pixel_digest(stored) == pixel_digest(source)
-    assert peak < size / 8, (
+    assert peak < streaming.SPILL_THRESHOLD + 4 * 2**20, (
         f"traced peak {peak / 2**20:.1f} MiB for a {size / 2**20:.0f} MiB object"
     )
 
 
-def test_c_get_of_a_big_object_returns_it_intact_and_reports_the_peak(tmp_path, capsys):
-    """The same object retrieved by C-GET arrives intact; its memory is NOT bounded yet.
+def test_c_get_of_a_big_object_is_sent_from_its_file(tmp_path, capsys):
+    """The same object retrieved by C-GET arrives intact, with a few MiB of Python memory.
 
-    pynetdicom 3.0.4 limits what a handler can do here: its C-GET/C-MOVE service
-    sends only Dataset objects (encoded whole in memory, not a file path), and
-    DIMSE ``send_msg`` queues every P-DATA fragment of a message for the DUL
-    thread at once. With the pixel data read from the file in chunks the PACS's
-    own copies are gone (it was 3x the object in RSS), leaving those two: a
-    traced peak of about 2x. bench/pacs_memory.py prints the RSS figures.
+    pynetdicom 3.0.4's C-GET service sends only Datasets (encoded whole, every
+    P-DATA fragment queued at once): a traced peak of 2-3x the object. The PACS's
+    StreamingDIMSE sends the stored file fragment by fragment instead, at most
+    QUEUE_LIMIT fragments ahead of the network thread.
     """
     source = big_instance(tmp_path)
     size = source.stat().st_size
@@ -165,40 +199,102 @@ def test_c_get_of_a_big_object_returns_it_intact_and_reports_the_peak(tmp_path, 
         finally:
             tracemalloc.stop()
     assert pixel_digest(got) == pixel_digest(source)
-    assert peak < 2.3 * size, f"traced peak {peak / 2**20:.1f} MiB for {size / 2**20:.0f} MiB"
+    assert pydicom.dcmread(got, stop_before_pixels=True).PatientID == "BIG"
+    assert peak < 8 * 2**20, f"traced peak {peak / 2**20:.1f} MiB for {size / 2**20:.0f} MiB"
     with capsys.disabled():
         print(f"\nC-GET traced peak {peak / 2**20:.1f} MiB for a {size / 2**20:.0f} MiB object")
 
 
-def test_receipt_to_disk_is_chosen_per_association(tmp_path):
-    """Single-frame classes only (the 300-CT case): in memory, the faster way here; a
-    multi-frame class accepted: to disk while that association is open, then back."""
+def test_c_move_of_a_big_object_is_sent_from_its_file(tmp_path):
+    """C-MOVE's sub-operations go on an association the PACS opens: streamed the same way."""
+    source = big_instance(tmp_path, megabytes=32)
+    study = pydicom.dcmread(source, stop_before_pixels=True).StudyInstanceUID
+    got = tmp_path / "moved.dcm"
+    dest_port = support.free_port()
+    dest = subprocess.Popen([sys.executable, "-c", DESTINATION, str(dest_port), str(got)])
+    try:
+        assert support.wait_for(lambda: support.port_open(dest_port), timeout=60)
+        with PACS(root=tmp_path / "pacs", port=0, web_port=-1) as pacs:
+            pacs.config.peers["DEST"] = ("127.0.0.1", dest_port)
+            pacs.store_received(source)
+            tracemalloc.start()
+            try:
+                tracemalloc.reset_peak()
+                assert run_peer(MOVER, str(pacs.port), study) == "0x0 1"
+                _now, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+    finally:
+        support.stop_process(dest)
+    assert pixel_digest(got) == pixel_digest(source)
+    assert peak < 8 * 2**20, f"traced peak {peak / 2**20:.1f} MiB"
+
+
+def test_small_objects_stay_in_memory_and_the_library_flag_is_never_set(tmp_path, monkeypatch):
+    """Receipt is chosen per message, by size; pynetdicom's process-wide switch stays off
+    (a notebook's own clients in the same process are never affected)."""
     from pynetdicom import _config
-    from pynetdicom.sop_class import CTImageStorage
 
-    def flag_during(*contexts: str) -> bool:
-        ae = AE()
-        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 60
-        for uid in contexts:
-            ae.add_requested_context(uid, ExplicitVRLittleEndian)
-        assoc = ae.associate("127.0.0.1", pacs.port, ae_title="MEDLAB")
-        assert assoc.is_established
+    from medlab.net.samples import make_instance
+
+    spilled: list[int] = []
+    real_spill = streaming.SpillBuffer._spill
+
+    def counting_spill(buffer):
+        spilled.append(buffer.tell())
+        real_spill(buffer)
+
+    monkeypatch.setattr(streaming.SpillBuffer, "_spill", counting_spill)
+    with PACS(root=tmp_path / "pacs", port=0, web_port=-1) as pacs:
+        scu.store([make_instance(1, 1, 1, n) for n in (1, 2)], pacs)
+        assert spilled == []
+        assert run_peer(SENDER, str(pacs.port), str(big_instance(tmp_path, 20))) == "0x0"
+        assert len(spilled) == 1 and spilled[0] > streaming.SPILL_THRESHOLD
+        assert _config.STORE_RECV_CHUNKED_DATASET is False
+        assert pacs.instance_count() == 3
+        assert spill_files(pacs) == []
+
+
+def test_a_transfer_cut_off_midway_leaves_no_file(tmp_path):
+    """A sender killed while its big object is being spilled: the partial file is deleted."""
+    source = big_instance(tmp_path, megabytes=128)
+    with PACS(root=tmp_path / "pacs", port=0, web_port=-1) as pacs:
+        sender = subprocess.Popen([sys.executable, "-c", SENDER, str(pacs.port), str(source)])
         try:
-            return _config.STORE_RECV_CHUNKED_DATASET
+            assert support.wait_for(lambda: spill_files(pacs), timeout=120)
         finally:
-            assoc.release()
+            sender.kill()
+            sender.wait()
+        assert support.wait_for(lambda: spill_files(pacs) == [], timeout=60)
+        assert pacs.instance_count() == 0
 
-    def back_in_memory() -> bool:  # the server sees the connection close a moment later
-        end = time.monotonic() + 60
-        while _config.STORE_RECV_CHUNKED_DATASET and time.monotonic() < end:
-            time.sleep(0.01)
-        return not _config.STORE_RECV_CHUNKED_DATASET
 
-    with PACS(root=tmp_path / "pacs") as pacs:
-        assert flag_during(CTImageStorage) is False
-        assert flag_during(CTImageStorage, MULTIFRAME_SC) is True
-        assert back_in_memory()
-        assert flag_during(MRImageStorage) is False
+def test_a_stand_in_is_never_sent_as_data(tmp_path):
+    """If the stored file's syntax is not the negotiated one, the sub-operation fails
+    rather than putting the stand-in (or wrongly encoded bytes) on the wire."""
+    from pynetdicom.dimse_primitives import C_STORE
+
+    class ImplicitOnly:  # an association whose one context carries Implicit VR LE
+        accepted_contexts = [
+            type("Cx", (), {"context_id": 1, "transfer_syntax": ["1.2.840.10008.1.2"]})()
+        ]
+
+    dimse = streaming.StreamingDIMSE(ImplicitOnly(), tmp_path)
+    stand_in = dimse.send_file(
+        tmp_path / "x.dcm", 0, MULTIFRAME_SC, "1.2.3", ExplicitVRLittleEndian
+    )
+    assert list(stand_in.keys()) and "PixelData" not in stand_in
+    req = C_STORE()
+    req.MessageID = 1
+    req.AffectedSOPClassUID = MULTIFRAME_SC
+    req.AffectedSOPInstanceUID = "1.2.3"
+    req.Priority = 2
+    with pytest.raises(ValueError, match="does not carry"):
+        dimse.send_msg(req, 1)
+
+
+def spill_files(pacs) -> list[Path]:
+    return [p for p in Path(pacs.store.root).glob(".received-*") if p.is_file()]
 
 
 def test_store_received_from_a_path_streams_and_keeps_the_checks(tmp_path):
@@ -320,18 +416,34 @@ def test_c_get_with_no_possible_conversion_names_it(tmp_path):
     assert identifier.FailedSOPInstanceUIDList == src.SOPInstanceUID
 
 
-def test_private_names_used_by_the_store_path_exist():
-    """The documented pynetdicom setting and attribute the receive-to-disk path relies on."""
-    from pynetdicom import _config
-    from pynetdicom.events import Event
+def test_what_streaming_relies_on_in_pynetdicom_exists():
+    """The public pynetdicom pieces StreamingDIMSE builds on (a release that changes them
+    fails here by name, besides the end-to-end tests above)."""
+    import inspect
+    import queue
 
-    assert hasattr(_config, "STORE_RECV_CHUNKED_DATASET")
-    assert isinstance(Event.dataset_path, property)
-    assert support.REPO.is_dir()
+    from pynetdicom.association import Association
+    from pynetdicom.dimse import DIMSEServiceProvider
+    from pynetdicom.dul import DULServiceProvider
+
+    assert "self.message" in inspect.getsource(DIMSEServiceProvider.__init__)
+    assert "self.message.decode_msg" in inspect.getsource(DIMSEServiceProvider.receive_primitive)
+    assert list(inspect.signature(DIMSEServiceProvider.send_msg).parameters) == [
+        "self",
+        "primitive",
+        "context_id",
+    ]
+    assert isinstance(DIMSEServiceProvider.maximum_pdu_size, property)
+    assert "self.dimse: DIMSEServiceProvider = DIMSEServiceProvider(self)" in inspect.getsource(
+        Association.__init__
+    )
+    assert "self.to_provider_queue" in inspect.getsource(DULServiceProvider.__init__)
+    assert hasattr(queue.Queue(), "not_full")
 
 
 def test_a_c_get_received_in_this_process_leaves_no_temporary_file(tmp_path, monkeypatch):
-    """Receipt to disk is process-wide in pynetdicom: our own C-GET's temp files are removed."""
+    """A notebook that turns pynetdicom's process-wide receipt to disk on: our own C-GET's
+    temp files are still removed."""
     import tempfile
 
     from pynetdicom import _config

@@ -62,11 +62,9 @@ from medlab.net.server.engine import (
 from medlab.net.server.find import FindService
 from medlab.net.server.mpps import MppsService
 from medlab.net.server.retrieve import RetrieveService
-from medlab.net.server.storage import (
-    StorageService,
-    receive_to_disk,
-    storage_transfer_syntaxes,
-)
+from medlab.net.server.storage import StorageService, storage_transfer_syntaxes
+from medlab.net.server.streaming import StreamingDIMSE
+from medlab.net.server.streaming import install as install_streaming
 from medlab.net.server.verification import VerificationService
 from medlab.net.server.web import WebService
 from medlab.net.server.worklist import WorklistService
@@ -224,7 +222,6 @@ class PACS(
             # decoding + pretty-printing of every C-FIND/MOVE/GET identifier for a log.
             _config.LOG_HANDLER_LEVEL = "none"
             _config.LOG_REQUEST_IDENTIFIERS = False
-        receive_to_disk()  # memory or disk, chosen per association (storage.py, issue 15 §3)
         from medlab import services, settings
 
         # Who may associate: resolved now, so a bad setting is an error at start.
@@ -424,16 +421,12 @@ class PACS(
         handlers[evt.EVT_CONN_CLOSE] = self._on_conn_close
         handlers[evt.EVT_DIMSE_RECV] = self._on_dimse_recv
         handlers[evt.EVT_REQUESTED] = self._on_requested
-        handlers[evt.EVT_ACSE_SENT] = self._on_acse_sent
         return list(handlers.items())
-
-    def _on_acse_sent(self, event: Any) -> None:
-        self._log.on_acse_sent(event)
-        if not event.assoc.is_requestor and event.assoc.accepted_contexts:
-            self._choose_receipt(event.assoc)  # storage.py: memory or disk, per association
 
     def _on_conn_open(self, event: Any) -> None:
         tune_association(event.assoc)
+        # Large data sets to and from disk, per association (streaming.py, issue 15 §3).
+        install_streaming(event.assoc, self.store.root)  # type: ignore[union-attr]
         self._log.on_conn_open(event)
 
     def _on_requested(self, event: Any) -> None:
@@ -476,7 +469,9 @@ class PACS(
         LOGGER.info("PACS %s on port %s: from %s: %s", self.aet, self._port, peer, text)
 
     def _on_conn_close(self, event: Any) -> None:
-        self._forget_receipt(event.assoc)
+        dimse = event.assoc.dimse
+        if isinstance(dimse, StreamingDIMSE):
+            dimse.discard()  # a data set cut off mid-transfer leaves no file
         key = id(event.assoc)
         for early in [k for k in self._early if k[0] == key]:
             self._early.pop(early, None)

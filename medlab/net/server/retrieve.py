@@ -1,8 +1,8 @@
 """Retrieve SCP: C-GET and C-MOVE, with C-STORE sub-operations (PS3.4 C.4.2, C.4.3).
 
 Each instance goes out in the transfer syntax it was stored in when the peer
-accepted it, with its pixel data read from disk in chunks as it is sent (never
-held whole in memory: :func:`open_for_sending`). When the peer did not accept
+accepted it, sent from its file fragment by fragment (never held in memory:
+:mod:`medlab.net.server.streaming`). When the peer did not accept
 that syntax the PACS converts, as Orthanc and DCMTK's dcmqrscp do
 (:func:`prepare`): between uncompressed syntaxes always (byte order included),
 and a compressed object is decompressed for a peer that takes only
@@ -22,6 +22,7 @@ from medlab.net import uids
 from medlab.net.config import PACSConfig
 from medlab.net.query import QueryError, instances_for
 from medlab.net.server.engine import failure
+from medlab.net.server.streaming import StreamingDIMSE
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -307,7 +308,10 @@ class RetrieveService:
                 assoc = sender()
                 accepted = _accepted(assoc, sop_class) if assoc is not None else []
                 try:
-                    ds, opened = prepare(full, ts, accepted)
+                    if ts in accepted and isinstance(getattr(assoc, "dimse", None), StreamingDIMSE):
+                        ds = _from_file(assoc.dimse, full, sop_class, ts)  # never loaded
+                    else:
+                        ds, opened = prepare(full, ts, accepted)
                 except Exception as err:  # noqa: BLE001 - counted, and named below
                     failed.append((Path(path).stem, str(err)))
                     if assoc is not None:
@@ -326,6 +330,17 @@ class RetrieveService:
         finally:
             for stream in opened:
                 stream.close()
+
+
+def _from_file(dimse: StreamingDIMSE, path: Path, sop_class: str, ts: str) -> Dataset:
+    """The stand-in to yield for sending ``path`` as stored, straight from disk."""
+    from pydicom.filereader import read_file_meta_info
+
+    from medlab.net.received import dataset_offset
+
+    meta = read_file_meta_info(path)
+    offset, _ts = dataset_offset(path)
+    return dimse.send_file(path, offset, sop_class, str(meta.MediaStorageSOPInstanceUID), ts)
 
 
 def _accepted(assoc: Any, sop_class: str) -> list[str]:

@@ -9,13 +9,13 @@ index row of :class:`~medlab.net.store.Store` (PS3.4 B.2.3).
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from medlab.errors import MedlabError
 from medlab.net.received import ReceivedFile, dataset_offset, file_transfer_syntax
+from medlab.net.server.streaming import SpillBuffer
 from medlab.net.store import StoredInstance, StoreFailure
 
 if TYPE_CHECKING:
@@ -23,38 +23,6 @@ if TYPE_CHECKING:
     from medlab.net.store import Store
 
 LOGGER = logging.getLogger("medlab.net")
-
-#: Receive C-STORE data sets to disk (pynetdicom's documented
-#: ``_config.STORE_RECV_CHUNKED_DATASET``): each P-DATA fragment is appended to a
-#: temporary file as it arrives, and :meth:`StorageService.store_received` checks,
-#: indexes and moves it into place, so the PACS's memory does not grow with the
-#: size of an instance (issue 15 §3). "auto" (the default) chooses per
-#: association, see :data:`IN_MEMORY_SOP_CLASSES`; True/False force one way.
-RECEIVE_TO_DISK: bool | str = "auto"
-
-#: Single-frame image classes whose instances are small (a CT slice is 0.5 MB):
-#: an association that can carry nothing else is received in memory, which is
-#: faster on these machines (pynetdicom writes each fragment to the temporary
-#: file in its network thread: 0.6x the in-memory throughput on the 300-CT bench).
-#: Any other storage class accepted (multi-frame, enhanced, whole-slide,
-#: mammography, unknown) switches receipt to disk while that association lives.
-#: pynetdicom's flag is process-wide: while any such association is open, every
-#: association is received to disk (both paths store the same bytes).
-IN_MEMORY_SOP_CLASSES = frozenset(
-    {
-        "1.2.840.10008.5.1.4.1.1.2",  # CT Image Storage
-        "1.2.840.10008.5.1.4.1.1.4",  # MR Image Storage
-        "1.2.840.10008.5.1.4.1.1.128",  # PET Image Storage
-        "1.2.840.10008.5.1.4.1.1.1",  # Computed Radiography Image Storage
-        "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture Image Storage
-        "1.2.840.10008.5.1.4.1.1.6.1",  # Ultrasound Image Storage (single frame)
-        "1.2.840.10008.5.1.4.1.1.11.1",  # Grayscale Softcopy Presentation State
-        "1.2.840.10008.5.1.4.1.1.88.11",  # Basic Text SR
-        "1.2.840.10008.5.1.4.1.1.88.22",  # Enhanced SR
-        "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR
-        "1.2.840.10008.5.1.4.1.1.88.59",  # Key Object Selection Document
-    }
-)
 
 #: Store received instances in a worker thread, started the moment the last
 #: fragment is decoded (EVT_DIMSE_RECV), so the write overlaps with the time
@@ -83,47 +51,6 @@ def storage_transfer_syntaxes() -> list[str]:
     return compressed + uncompressed
 
 
-def needs_disk(assoc: Any) -> bool:
-    """True if ``assoc`` accepted a storage class outside :data:`IN_MEMORY_SOP_CLASSES`."""
-    if RECEIVE_TO_DISK != "auto":
-        return bool(RECEIVE_TO_DISK)
-    for cx in getattr(assoc, "accepted_contexts", []):
-        uid = str(cx.abstract_syntax)
-        if uid.startswith("1.2.840.10008.5.1.4.1.1.") and uid not in IN_MEMORY_SOP_CLASSES:
-            return True
-    return False
-
-
-def receive_to_disk(on: bool | None = None) -> None:
-    """Switch pynetdicom's chunked C-STORE receipt on (or off) for this process.
-
-    pynetdicom reads the flag when a C-STORE-RQ's command set is complete, for
-    every association of the process: a receiving handler then finds the data
-    set at ``event.dataset_path`` (``event.dataset`` still works, reading it).
-    medlab's own handlers accept both forms.
-    """
-    from pynetdicom import _config
-
-    if on is None:
-        on = RECEIVE_TO_DISK is True
-    _config.STORE_RECV_CHUNKED_DATASET = bool(on)
-
-
-def received_path(event_or_message: Any) -> Path | None:
-    """The temporary file a C-STORE data set was received to, or None (received in memory)."""
-    try:
-        path = event_or_message.dataset_path  # an Event (documented)
-    except AttributeError:
-        return None
-    return Path(path) if path else None
-
-
-#: Associations (by id) that need receipt to disk, across every PACS of the process
-#: (pynetdicom's flag is process-wide too).
-_DISK_ASSOCIATIONS: set[int] = set()
-_DISK_LOCK = threading.Lock()
-
-
 class StorageService:
     """C-STORE handlers of :class:`~medlab.net.server.PACS`."""
 
@@ -131,20 +58,6 @@ class StorageService:
     _log: EventTranslator
     _early: dict[tuple[int, int], Any]
     _workers: Any
-
-    def _choose_receipt(self, assoc: Any) -> None:
-        """Once an association is accepted: receive to disk if it may carry large objects."""
-        if not needs_disk(assoc):
-            return
-        with _DISK_LOCK:
-            _DISK_ASSOCIATIONS.add(id(assoc))
-            receive_to_disk(True)
-
-    def _forget_receipt(self, assoc: Any) -> None:
-        """When a connection closes: back to memory once no association needs disk."""
-        with _DISK_LOCK:
-            _DISK_ASSOCIATIONS.discard(id(assoc))
-            receive_to_disk(bool(_DISK_ASSOCIATIONS) or RECEIVE_TO_DISK is True)
 
     def store_received(
         self,
@@ -202,10 +115,6 @@ class StorageService:
         msg = event.message
         if type(msg).__name__ != "C_STORE_RQ" or event.assoc.is_requestor:
             return
-        if msg.data_set.getbuffer().nbytes == 0:
-            # Received to disk (RECEIVE_TO_DISK): the file is handed over in
-            # EVT_C_STORE (event.dataset_path), see _on_store.
-            return
         assoc = event.assoc
         cs = msg.command_set
         ts = self._context_ts(assoc, msg.context_id)
@@ -232,16 +141,9 @@ class StorageService:
             return early.result() if isinstance(early, Future) else early
         ts = str(event.context.transfer_syntax)
         calling = self._log.state(event.assoc).remote
-        # Received to disk (RECEIVE_TO_DISK): hand the file over, never load it;
-        # pynetdicom deletes it after this handler unless the store moved it.
-        path = received_path(event)
-        data: Any = req.DataSet
-        if path is not None:
-            try:
-                data = ReceivedFile(path, dataset_offset(path)[0], movable=True)
-            except Exception as err:  # noqa: BLE001 - our own temp file: out of resources
-                return self._failure(0xA700, f"Cannot read the received data set: {err}")
-        return self._store(data, ts, req.AffectedSOPClassUID, req.AffectedSOPInstanceUID, calling)
+        return self._store(
+            req.DataSet, ts, req.AffectedSOPClassUID, req.AffectedSOPInstanceUID, calling
+        )
 
     @staticmethod
     def _failure(status: int, comment: str) -> Any:
@@ -253,9 +155,17 @@ class StorageService:
         return rsp
 
     def _store(self, buf: Any, ts: str, sop_class: str, sop_instance: str, calling: str) -> Any:
-        """Store one data set; return the C-STORE status (int or Dataset with a comment)."""
-        if isinstance(buf, (Path, ReceivedFile)):
-            data: Any = buf
+        """Store one data set; return the C-STORE status (int or Dataset with a comment).
+
+        ``buf`` is what pynetdicom received: a :class:`SpillBuffer` (in memory,
+        or in its file once large, see :mod:`medlab.net.server.streaming`), any
+        ``BytesIO``, or a path/:class:`ReceivedFile` already on disk.
+        """
+        if isinstance(buf, SpillBuffer) and buf.spilled:
+            buf.finish()
+            data: Any = ReceivedFile(buf.path, 0)  # type: ignore[arg-type]
+        elif isinstance(buf, (Path, ReceivedFile)):
+            data = buf
         else:
             data = buf.getbuffer() if hasattr(buf, "getbuffer") else bytes(buf)
         try:
@@ -269,4 +179,6 @@ class StorageService:
             return self._failure(status, f"{type(err).__name__}: {err}")
         finally:
             del data
+            if isinstance(buf, SpillBuffer) and buf.spilled:
+                buf.close()  # the spilled file was copied into the store
         return 0x0000

@@ -1,0 +1,291 @@
+"""C-STORE data sets to and from disk, per association: memory does not grow with an object.
+
+pynetdicom 3.0 keeps a received data set in memory unless the process-wide
+``_config.STORE_RECV_CHUNKED_DATASET`` is set (which would send every
+association of the process, a notebook's own clients included, to disk), and
+its C-GET/C-MOVE service sends a sub-operation only from a ``Dataset``,
+encoded whole in memory, with every P-DATA fragment queued at once for the
+network thread (an 800 MB object cost 1.8-3x its size in the PACS).
+
+Every PACS association gets :class:`StreamingDIMSE`, a subclass of pynetdicom's
+public ``DIMSEServiceProvider`` put in place when the connection opens, before
+any message (:func:`install`). It changes two things:
+
+* **receiving**: a data set is held in memory while it is small and written
+  to a file in the store's folder once it passes :data:`SPILL_THRESHOLD`, as
+  its fragments arrive (:class:`SpillBuffer`). Small objects (a CT slice is
+  0.5 MB) keep the fast in-memory path; only C-STORE requests spill.
+* **sending**: a sub-operation whose instance is stored in a syntax the peer
+  accepted goes out from its file (:meth:`StreamingDIMSE.send_file`),
+  fragment by fragment, with at most :data:`QUEUE_LIMIT` fragments waiting for
+  the network thread; the handler yields a small stand-in ``Dataset`` that
+  pynetdicom's C-GET/C-MOVE code counts, and its encoding is replaced by the
+  file's bytes here (it is never sent).
+
+``tests/unit/test_pacs_stream.py`` measures both (traced memory) and fails if
+pynetdicom changes what this relies on.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pynetdicom import evt
+from pynetdicom.dimse import DIMSEServiceProvider
+from pynetdicom.dimse_messages import C_STORE_RQ, DIMSEMessage
+from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.pdu_primitives import P_DATA
+
+#: A received C-STORE data set larger than this goes to disk (bytes). A CT or MR
+#: slice (0.1-0.5 MB) and a CR (≈ 10 MB) stay in memory, the faster path; a
+#: multi-frame or whole-slide object is written out as it arrives. Bounds the
+#: PACS's memory at about this much per open association.
+SPILL_THRESHOLD = 16 * 2**20
+
+#: P-DATA fragments of a data set sent from a file that may wait for pynetdicom's
+#: network thread at once (16 KiB to 128 KiB each, the peer's maximum PDU).
+QUEUE_LIMIT = 16
+
+#: Fragment size when the peer set no maximum PDU length (0: unlimited).
+UNLIMITED_FRAGMENT = 1 << 20
+
+_spill_numbers = itertools.count(1)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class SpillBuffer(io.BytesIO):
+    """The data set of one received DIMSE message: in memory, or in a file once large.
+
+    pynetdicom writes each data set fragment to ``message.data_set``; this
+    ``BytesIO`` takes them in memory until :data:`SPILL_THRESHOLD`, then (for a
+    C-STORE request only) moves what it holds to ``path`` and appends the rest
+    there. The file is the bare data set (no File Meta) and is deleted by
+    :meth:`close`, or when the buffer is garbage collected.
+    """
+
+    def __init__(self, message: DIMSEMessage, folder: Path, threshold: int) -> None:
+        super().__init__()
+        self._message = message
+        self._folder = folder
+        self._threshold = threshold
+        self._file: Any = None  # writing, once spilled
+        self._read: Any = None  # reading back, if anyone asks
+        self.path: Path | None = None
+
+    @property
+    def spilled(self) -> bool:
+        """True once the data set is in :attr:`path` rather than in memory."""
+        return self.path is not None
+
+    def write(self, data: Any) -> int:  # type: ignore[override]
+        if self._file is not None:
+            return self._file.write(data)
+        written = super().write(data)
+        if super().tell() > self._threshold and isinstance(self._message, C_STORE_RQ):
+            self._spill()
+        return written
+
+    def _spill(self) -> None:
+        from medlab import paths
+        from medlab.net.store import _temp_name
+
+        path = self._folder / _temp_name(f"received-{next(_spill_numbers)}")
+        self._file = paths.open_private(path, "wb")
+        self.path = path
+        weakref.finalize(self, _unlink, str(path))
+        self._file.write(super().getbuffer())
+        super().seek(0)
+        super().truncate()
+
+    def finish(self) -> None:
+        """Close the file for writing once the last fragment is in (idempotent)."""
+        if self._file is not None and not self._file.closed:
+            self._file.close()
+
+    # Once spilled, reading goes to the file, so that any consumer (pynetdicom's
+    # ``Event.dataset``, its debug logging) sees the data set, not an empty buffer.
+    def _reader(self) -> Any:
+        self.finish()
+        if self._read is None:
+            self._read = open(self.path, "rb")  # type: ignore[arg-type]  # noqa: SIM115
+        return self._read
+
+    def getvalue(self) -> Any:  # type: ignore[override]
+        """The data set; once spilled, a read-only ``mmap`` of the file (paged in only as read)."""
+        if self.path is None:
+            return super().getvalue()
+        import mmap
+
+        return mmap.mmap(self._reader().fileno(), 0, access=mmap.ACCESS_READ)
+
+    def getbuffer(self) -> memoryview:
+        if self.path is None:
+            return super().getbuffer()
+        return memoryview(self.getvalue())
+
+    def read(self, size: int | None = -1) -> bytes:
+        return super().read(size) if self.path is None else self._reader().read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        return super().readinto(buffer) if self.path is None else self._reader().readinto(buffer)
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        return super().seek(pos, whence) if self.path is None else self._reader().seek(pos, whence)
+
+    def tell(self) -> int:
+        return super().tell() if self.path is None else self._reader().tell()
+
+    def close(self) -> None:
+        """Free the memory and delete the file, if any."""
+        for handle in (self._file, self._read):
+            if handle is not None:
+                handle.close()
+        if self.path is not None:
+            _unlink(str(self.path))
+        super().close()
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A stored instance to send from disk: its data set is ``path`` from ``offset`` on."""
+
+    path: Path
+    offset: int
+    transfer_syntax: str
+
+
+class StreamingDIMSE(DIMSEServiceProvider):
+    """pynetdicom's DIMSE provider, receiving large data sets to disk and sending from files."""
+
+    def __init__(self, assoc: Any, folder: Path, threshold: int | None = None) -> None:
+        super().__init__(assoc)
+        self.folder = folder
+        self.threshold = SPILL_THRESHOLD if threshold is None else threshold
+        self._outgoing: dict[str, OutgoingFile] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ receiving
+    def receive_primitive(self, primitive: P_DATA) -> None:
+        """pynetdicom's, with each new message's data set a :class:`SpillBuffer`."""
+        if self.message is None:
+            self.message = DIMSEMessage()
+            self.message.data_set = SpillBuffer(self.message, self.folder, self.threshold)
+        message = self.message
+        super().receive_primitive(primitive)
+        if self.message is None and isinstance(message.data_set, SpillBuffer):
+            message.data_set.finish()
+
+    def discard(self) -> None:
+        """When the connection closes: delete a data set that never arrived whole."""
+        message = self.message
+        if message is not None and isinstance(message.data_set, SpillBuffer):
+            message.data_set.close()
+
+    # ------------------------------------------------------------------ sending
+    def send_file(self, path: Path, offset: int, sop_class: str, sop_instance: str, ts: str) -> Any:
+        """Prepare a C-STORE of a stored file; return the stand-in ``Dataset`` to yield.
+
+        The stand-in carries only the SOP Class/Instance UIDs and the transfer
+        syntax (so pynetdicom picks the context that carries ``ts`` unchanged);
+        when pynetdicom sends it, :meth:`send_msg` sends the file's data set instead.
+        """
+        from pydicom import Dataset
+        from pydicom.dataset import FileMetaDataset
+
+        stand_in = Dataset()
+        stand_in.SOPClassUID = sop_class
+        stand_in.SOPInstanceUID = sop_instance
+        stand_in.file_meta = FileMetaDataset()
+        stand_in.file_meta.TransferSyntaxUID = ts
+        with self._lock:
+            self._outgoing[str(sop_instance)] = OutgoingFile(path, offset, ts)
+        return stand_in
+
+    def send_msg(self, primitive: Any, context_id: int) -> None:
+        """pynetdicom's, except for a C-STORE request prepared by :meth:`send_file`."""
+        outgoing = None
+        if isinstance(primitive, C_STORE) and primitive.MessageIDBeingRespondedTo is None:
+            with self._lock:
+                outgoing = self._outgoing.pop(str(primitive.AffectedSOPInstanceUID), None)
+        if outgoing is None:
+            super().send_msg(primitive, context_id)
+            return
+        self._send_from_file(primitive, context_id, outgoing)
+
+    def _send_from_file(self, primitive: C_STORE, context_id: int, source: OutgoingFile) -> None:
+        accepted = {
+            cx.context_id: str(cx.transfer_syntax[0]) for cx in self.assoc.accepted_contexts
+        }
+        if accepted.get(context_id) != source.transfer_syntax:
+            # Never send bytes in a syntax other than the one negotiated.
+            raise ValueError(f"context {context_id} does not carry {source.transfer_syntax}")
+        message = C_STORE_RQ()
+        message.primitive_to_message(primitive)  # the command set, as pynetdicom encodes it
+        message.data_set = io.BytesIO()  # the stand-in's bytes are not sent: the file's are
+        message.context_id = context_id
+        evt.trigger(self.assoc, evt.EVT_DIMSE_SENT, {"message": message})
+        for pdata in message.encode_msg(context_id, self.maximum_pdu_size):
+            self.dul.send_pdu(pdata)  # the command fragments only (data set empty)
+        size = self.maximum_pdu_size - 6 if self.maximum_pdu_size else UNLIMITED_FRAGMENT
+        with open(source.path, "rb") as fh:
+            remaining = os.fstat(fh.fileno()).st_size - source.offset
+            fh.seek(source.offset)
+            while True:
+                chunk = fh.read(min(size, remaining))
+                if not chunk and remaining > 0:
+                    raise OSError(f"{source.path} ended {remaining} bytes early")
+                remaining -= len(chunk)
+                header = b"\x00" if remaining > 0 else b"\x02"  # PS3.8 E.2: last fragment
+                pdata = P_DATA()
+                pdata.presentation_data_value_list.append((context_id, header + chunk))
+                self._wait_for_room()
+                self.dul.send_pdu(pdata)
+                if remaining <= 0:
+                    return
+
+    def _wait_for_room(self) -> None:
+        """Block while :data:`QUEUE_LIMIT` fragments wait for the network thread.
+
+        Woken by the network thread taking one (``Queue.get`` notifies
+        ``not_full``). A peer that stops reading for longer than the
+        association's DIMSE timeout (60 s if none) gets an A-ABORT.
+        """
+        queue = self.dul.to_provider_queue
+        limit = float(getattr(self.assoc, "dimse_timeout", None) or 60)
+        deadline = time.monotonic() + limit
+        waiting = len(queue.queue)
+        while True:
+            with queue.not_full:
+                if len(queue.queue) < QUEUE_LIMIT:
+                    return
+                queue.not_full.wait(0.5)
+                now = len(queue.queue)
+            if not self.assoc.is_established or not self.dul.is_alive():
+                raise ConnectionError("the association ended while a data set was being sent")
+            if now < waiting:
+                deadline = time.monotonic() + limit  # progress
+            waiting = now
+            if time.monotonic() > deadline:
+                self.assoc.abort()
+                raise TimeoutError(f"the peer read nothing for {limit:.0f} s")
+
+
+def install(assoc: Any, folder: Path, threshold: int | None = None) -> StreamingDIMSE:
+    """Give ``assoc`` a :class:`StreamingDIMSE` (call at EVT_CONN_OPEN, before any message)."""
+    if not isinstance(assoc.dimse, StreamingDIMSE):
+        assoc.dimse = StreamingDIMSE(assoc, folder, threshold)
+    return assoc.dimse
