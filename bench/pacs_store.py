@@ -12,7 +12,7 @@ throughput in the same run. Beside them: a pynetdicom server with the PACS's
 tuning and a C-STORE handler that does nothing (the engine's ceiling), and with
 ``--to-disk`` the PACS receiving every C-STORE to disk (by default a data set is
 held in memory up to 16 MiB and spilled to disk beyond, see
-medlab/net/server/streaming.py: these 0.5 MB CTs stay in memory). It also
+medlab/net/server/dimse.py: these 0.5 MB CTs stay in memory). It also
 reports the medlab server's peak resident
 memory while 8 concurrent storescu associations store 2,000 small instances
 (target: < 300 MB).
@@ -146,7 +146,7 @@ class MedlabToDisk(Medlab):
     def start(self, workdir: Path) -> None:
         self.port = free_port()
         code = (
-            "import sys; import medlab.net.server.streaming as s; s.SPILL_THRESHOLD = 0; "
+            "import sys; import medlab.net.server.dimse as s; s.SPILL_THRESHOLD = 0; "
             "from medlab.cli import main; sys.exit(main(sys.argv[1:]))"
         )
         self.proc = subprocess.Popen(

@@ -8,9 +8,11 @@ is timed. The figures against idle RSS are printed by bench/pacs_memory.py.
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 import sys
 import textwrap
+import threading
 import tracemalloc
 import warnings
 from pathlib import Path
@@ -30,7 +32,7 @@ from pynetdicom.sop_class import (
 
 import medlab.data
 from medlab.net import PACS, scu
-from medlab.net.server import streaming
+from medlab.net.server import dimse
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -160,7 +162,7 @@ def test_c_store_of_a_big_object_holds_at_most_the_spill_threshold(tmp_path):
     """
     source = big_instance(tmp_path)
     size = source.stat().st_size
-    assert size > 3 * streaming.SPILL_THRESHOLD
+    assert size > 3 * dimse.SPILL_THRESHOLD
     with PACS(root=tmp_path / "pacs") as pacs:
         tracemalloc.start()
         try:
@@ -172,7 +174,7 @@ def test_c_store_of_a_big_object_holds_at_most_the_spill_threshold(tmp_path):
         stored = pacs.store.file_of(pydicom.dcmread(source, stop_before_pixels=True).SOPInstanceUID)
         assert spill_files(pacs) == []  # copied into the store, then deleted
     assert stored is not None and pixel_digest(stored) == pixel_digest(source)
-    assert peak < streaming.SPILL_THRESHOLD + 4 * 2**20, (
+    assert peak < dimse.SPILL_THRESHOLD + 4 * 2**20, (
         f"traced peak {peak / 2**20:.1f} MiB for a {size / 2**20:.0f} MiB object"
     )
 
@@ -182,7 +184,7 @@ def test_c_get_of_a_big_object_is_sent_from_its_file(tmp_path, capsys):
 
     pynetdicom 3.0.4's C-GET service sends only Datasets (encoded whole, every
     P-DATA fragment queued at once): a traced peak of 2-3x the object. The PACS's
-    StreamingDIMSE sends the stored file fragment by fragment instead, at most
+    PacsDIMSE sends the stored file fragment by fragment instead, at most
     QUEUE_LIMIT fragments ahead of the network thread.
     """
     source = big_instance(tmp_path)
@@ -238,18 +240,18 @@ def test_small_objects_stay_in_memory_and_the_library_flag_is_never_set(tmp_path
     from medlab.net.samples import make_instance
 
     spilled: list[int] = []
-    real_spill = streaming.SpillBuffer._spill
+    real_spill = dimse.SpillBuffer._spill
 
     def counting_spill(buffer):
         spilled.append(buffer.tell())
         real_spill(buffer)
 
-    monkeypatch.setattr(streaming.SpillBuffer, "_spill", counting_spill)
+    monkeypatch.setattr(dimse.SpillBuffer, "_spill", counting_spill)
     with PACS(root=tmp_path / "pacs", port=0, web_port=-1) as pacs:
         scu.store([make_instance(1, 1, 1, n) for n in (1, 2)], pacs)
         assert spilled == []
         assert run_peer(SENDER, str(pacs.port), str(big_instance(tmp_path, 20))) == "0x0"
-        assert len(spilled) == 1 and spilled[0] > streaming.SPILL_THRESHOLD
+        assert len(spilled) == 1 and spilled[0] > dimse.SPILL_THRESHOLD
         assert _config.STORE_RECV_CHUNKED_DATASET is False
         assert pacs.instance_count() == 3
         assert spill_files(pacs) == []
@@ -279,8 +281,8 @@ def test_a_stand_in_is_never_sent_as_data(tmp_path):
             type("Cx", (), {"context_id": 1, "transfer_syntax": ["1.2.840.10008.1.2"]})()
         ]
 
-    dimse = streaming.StreamingDIMSE(ImplicitOnly(), tmp_path)
-    stand_in = dimse.send_file(
+    provider = dimse.PacsDIMSE(ImplicitOnly(), tmp_path)
+    stand_in = provider.send_file(
         tmp_path / "x.dcm", 0, MULTIFRAME_SC, "1.2.3", ExplicitVRLittleEndian
     )
     assert list(stand_in.keys()) and "PixelData" not in stand_in
@@ -290,7 +292,7 @@ def test_a_stand_in_is_never_sent_as_data(tmp_path):
     req.AffectedSOPInstanceUID = "1.2.3"
     req.Priority = 2
     with pytest.raises(ValueError, match="does not carry"):
-        dimse.send_msg(req, 1)
+        provider.send_msg(req, 1)
 
 
 def spill_files(pacs) -> list[Path]:
@@ -417,7 +419,7 @@ def test_c_get_with_no_possible_conversion_names_it(tmp_path):
 
 
 def test_what_streaming_relies_on_in_pynetdicom_exists():
-    """The public pynetdicom pieces StreamingDIMSE builds on (a release that changes them
+    """The public pynetdicom pieces PacsDIMSE builds on (a release that changes them
     fails here by name, besides the end-to-end tests above)."""
     import inspect
     import queue
@@ -461,3 +463,86 @@ def test_a_c_get_received_in_this_process_leaves_no_temporary_file(tmp_path, mon
         result = scu.get(pacs, "STUDY", folder=tmp_path / "got", StudyInstanceUID=study)
     assert len(list((tmp_path / "got").glob("*.dcm"))) == 3, result
     assert list(temp.iterdir()) == []
+
+
+# ---------------------------------------------------------------- the fast paths
+@pytest.mark.parametrize("status", [0x0000, 0xB000, 0xA700, 0xA900, 0xC210, 0xC211])
+@pytest.mark.parametrize("comment", [None, "", "odd", "even", "Out of resources: x" * 3])
+@pytest.mark.parametrize("message_id", [1, 2, 65535])
+@pytest.mark.parametrize(
+    "instance", ["1.2.3", "1.2.34", "1.2.826.0.1.3680043.8.498.1234567890123456789012345678901"]
+)
+def test_a_c_store_response_is_encoded_as_pynetdicom_encodes_it(
+    status, comment, message_id, instance
+):
+    from pynetdicom.dimse_messages import C_STORE_RSP
+    from pynetdicom.dimse_primitives import C_STORE
+    from pynetdicom.dsutils import decode, encode
+
+    rsp = C_STORE()
+    rsp.MessageIDBeingRespondedTo = message_id
+    rsp.AffectedSOPClassUID = MULTIFRAME_SC if len(instance) % 2 else "1.2.840.10008.5.1.4.1.1.2"
+    rsp.AffectedSOPInstanceUID = instance
+    rsp.Status = status
+    rsp.ErrorComment = comment
+    message = C_STORE_RSP()
+    message.primitive_to_message(rsp)
+    theirs = encode(message.command_set, True, True)
+    ours = dimse.encode_store_rsp(rsp)
+    assert ours == theirs
+    assert dimse.decode_command(ours) == decode(io.BytesIO(theirs), True, True)
+
+
+def test_what_the_fast_encoder_leaves_to_pynetdicom():
+    from pydicom.tag import Tag
+    from pynetdicom.dimse_primitives import C_STORE
+
+    rsp = C_STORE()
+    rsp.MessageIDBeingRespondedTo = 1
+    rsp.AffectedSOPClassUID = MULTIFRAME_SC
+    rsp.AffectedSOPInstanceUID = "1.2.3"
+    rsp.Status = 0xC210
+    rsp.ErrorComment = "Ünïcode"
+    assert dimse.encode_store_rsp(rsp) is None
+    rsp.ErrorComment = None
+    rsp.OffendingElement = [Tag(0x0010, 0x0020)]
+    assert dimse.encode_store_rsp(rsp) is None
+
+
+def test_the_reactor_turn_returns_a_message_put_while_it_waits(tmp_path):
+    """get_msg(block=False) gives (None, None) when nothing comes, and a message put by
+    another thread (the DUL) while it waits; blocking reads keep pynetdicom's semantics."""
+
+    class Acceptor:
+        is_acceptor = True
+        dimse_timeout = 30
+
+    provider = dimse.PacsDIMSE(Acceptor(), tmp_path)
+    assert provider.get_msg(block=False) == (None, None)
+    timer = threading.Timer(0.001, provider.msg_queue.put, args=((1, "message"),))
+    timer.start()
+    for _turn in range(10_000):
+        item = provider.get_msg(block=False)
+        if item[1] is not None:
+            break
+    timer.join()
+    assert item == (1, "message")
+    provider.msg_queue.put((None, None))  # pynetdicom's own wake-up when a connection closes
+    assert provider.get_msg(block=True) == (None, None)
+
+
+def test_the_reactor_is_the_only_non_blocking_reader_of_the_message_queue():
+    """PacsDIMSE.get_msg waits when not blocking: only the acceptor reactor may call it so."""
+    import inspect
+
+    import pynetdicom
+
+    callers = []
+    for path in Path(pynetdicom.__file__).parent.glob("*.py"):
+        for line in path.read_text().splitlines():
+            if "get_msg(block=False)" in line or "get_msg(False)" in line:
+                callers.append((path.name, line.strip()))
+    assert callers == [("association.py", "context_id, msg = self.dimse.get_msg(block=False)")]
+    from pynetdicom.association import Association
+
+    assert "self.dimse.get_msg(block=False)" in inspect.getsource(Association._run_reactor)

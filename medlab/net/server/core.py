@@ -52,6 +52,8 @@ from medlab.net import uids
 from medlab.net.config import PACSConfig
 from medlab.net.recording import EventTranslator
 from medlab.net.server.commitment import CommitmentService
+from medlab.net.server.dimse import PacsDIMSE
+from medlab.net.server.dimse import install as install_dimse
 from medlab.net.server.engine import (
     AssociationGate,
     close_quietly,
@@ -63,8 +65,6 @@ from medlab.net.server.find import FindService
 from medlab.net.server.mpps import MppsService
 from medlab.net.server.retrieve import RetrieveService
 from medlab.net.server.storage import StorageService, storage_transfer_syntaxes
-from medlab.net.server.streaming import StreamingDIMSE
-from medlab.net.server.streaming import install as install_streaming
 from medlab.net.server.verification import VerificationService
 from medlab.net.server.web import WebService
 from medlab.net.server.worklist import WorklistService
@@ -425,8 +425,8 @@ class PACS(
 
     def _on_conn_open(self, event: Any) -> None:
         tune_association(event.assoc)
-        # Large data sets to and from disk, per association (streaming.py, issue 15 §3).
-        install_streaming(event.assoc, self.store.root)  # type: ignore[union-attr]
+        # Large data sets to and from disk, per association (dimse.py, issue 15 §3).
+        install_dimse(event.assoc, self.store.root)  # type: ignore[union-attr]
         self._log.on_conn_open(event)
 
     def _on_requested(self, event: Any) -> None:
@@ -470,7 +470,7 @@ class PACS(
 
     def _on_conn_close(self, event: Any) -> None:
         dimse = event.assoc.dimse
-        if isinstance(dimse, StreamingDIMSE):
+        if isinstance(dimse, PacsDIMSE):
             dimse.discard()  # a data set cut off mid-transfer leaves no file
         key = id(event.assoc)
         for early in [k for k in self._early if k[0] == key]:

@@ -2,7 +2,7 @@
 
 Each instance goes out in the transfer syntax it was stored in when the peer
 accepted it, sent from its file fragment by fragment (never held in memory:
-:mod:`medlab.net.server.streaming`). When the peer did not accept
+:mod:`medlab.net.server.dimse`). When the peer did not accept
 that syntax the PACS converts, as Orthanc and DCMTK's dcmqrscp do
 (:func:`prepare`): between uncompressed syntaxes always (byte order included),
 and a compressed object is decompressed for a peer that takes only
@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from medlab.net import uids
 from medlab.net.config import PACSConfig
 from medlab.net.query import QueryError, instances_for
+from medlab.net.server.dimse import PacsDIMSE
 from medlab.net.server.engine import failure
-from medlab.net.server.streaming import StreamingDIMSE
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -308,7 +308,7 @@ class RetrieveService:
                 assoc = sender()
                 accepted = _accepted(assoc, sop_class) if assoc is not None else []
                 try:
-                    if ts in accepted and isinstance(getattr(assoc, "dimse", None), StreamingDIMSE):
+                    if ts in accepted and isinstance(getattr(assoc, "dimse", None), PacsDIMSE):
                         ds = _from_file(assoc.dimse, full, sop_class, ts)  # never loaded
                     else:
                         ds, opened = prepare(full, ts, accepted)
@@ -332,7 +332,7 @@ class RetrieveService:
                 stream.close()
 
 
-def _from_file(dimse: StreamingDIMSE, path: Path, sop_class: str, ts: str) -> Dataset:
+def _from_file(dimse: PacsDIMSE, path: Path, sop_class: str, ts: str) -> Dataset:
     """The stand-in to yield for sending ``path`` as stored, straight from disk."""
     from pydicom.filereader import read_file_meta_info
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from medlab.errors import MedlabError
 from medlab.net.received import ReceivedFile, dataset_offset, file_transfer_syntax
-from medlab.net.server.streaming import SpillBuffer
+from medlab.net.server.dimse import SpillBuffer
 from medlab.net.store import StoredInstance, StoreFailure
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ class StorageService:
         """Store one data set; return the C-STORE status (int or Dataset with a comment).
 
         ``buf`` is what pynetdicom received: a :class:`SpillBuffer` (in memory,
-        or in its file once large, see :mod:`medlab.net.server.streaming`), any
+        or in its file once large, see :mod:`medlab.net.server.dimse`), any
         ``BytesIO``, or a path/:class:`ReceivedFile` already on disk.
         """
         if isinstance(buf, SpillBuffer) and buf.spilled:
