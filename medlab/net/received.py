@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 IMPLICIT_VR_LE = "1.2.840.10008.1.2"
 EXPLICIT_VR_BE = "1.2.840.10008.1.2.2"
+EXPLICIT_VR_LE = "1.2.840.10008.1.2.1"
 DEFLATED_LE = "1.2.840.10008.1.2.1.99"
 
 
@@ -72,7 +73,89 @@ def parse_received(data: bytes | memoryview, transfer_syntax: str) -> Dataset:
     """
     if transfer_syntax == DEFLATED_LE:
         data = zlib.decompress(bytes(data), -zlib.MAX_WBITS)
+    if transfer_syntax != EXPLICIT_VR_BE:
+        return _walk(memoryview(data), transfer_syntax == IMPLICIT_VR_LE)
     return scan_dataset(io.BytesIO(data), len(data), transfer_syntax)
+
+
+#: Explicit VRs with a 4-byte length after 2 reserved bytes (PS3.5 §7.1.2, Table 7.1-1).
+_LONG_VRS = frozenset(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())
+#: Those with a 2-byte length (PS3.5 §7.1.2); any other VR goes to pydicom's reader.
+_SHORT_VRS = frozenset(b"AE AS AT CS DA DS DT FD FL IS LO LT PN SH SL SS ST TM UI UL US".split())
+_INDEXED_LAST = 0x00200013
+_DEFER = 4096
+
+
+def _walk(data: memoryview, implicit: bool) -> Dataset:
+    """:func:`parse_received` for a little endian data set in memory, with ``struct``.
+
+    The same checks as :func:`scan_dataset` (tags ascending, no element cut
+    short, nothing left over), about five times faster on a CT slice: this runs
+    for every stored instance. Sequences and undefined lengths (whose items
+    must be walked), and anything unusual (a VR that is not two letters), are
+    handed to :func:`scan_dataset` from that element on.
+    """
+    from pydicom import Dataset
+    from pydicom.datadict import DicomDictionary
+    from pydicom.dataelem import RawDataElement, empty_value_for_VR
+    from pydicom.tag import Tag
+
+    unpack = struct.unpack_from
+    end = len(data)
+    pos = 0
+    last = -1
+    keep: dict[Any, Any] = {}
+    while pos < end:
+        if pos + 8 > end:
+            raise ValueError("the data set is cut short")
+        group, number, length = unpack("<HHL", data, pos)
+        tag = group << 16 | number
+        if tag <= last:
+            raise ValueError(f"element {Tag(tag)} out of order")
+        if implicit:
+            vr = None
+            header = 8
+            if length == 0xFFFFFFFF or DicomDictionary.get(tag, ("",))[0] == "SQ":
+                break  # items to walk: pydicom's generator from here
+        else:
+            raw_vr = bytes(data[pos + 4 : pos + 6])
+            if raw_vr == b"SQ" or (raw_vr not in _LONG_VRS and raw_vr not in _SHORT_VRS):
+                break
+            if raw_vr in _LONG_VRS:
+                if pos + 12 > end:
+                    raise ValueError("the data set is cut short")
+                (length,) = unpack("<L", data, pos + 8)
+                header = 12
+                if length == 0xFFFFFFFF:
+                    break
+            else:
+                length >>= 16  # the 2-byte length after the VR
+                header = 8
+            vr = raw_vr.decode()
+        start = pos + header
+        if start + length > end:
+            raise ValueError(f"element {Tag(tag)} is cut short")
+        if tag <= _INDEXED_LAST:
+            # As pydicom: its empty value for the VR, none read for a long one (but
+            # the character set).
+            if length == 0:
+                value = empty_value_for_VR(vr, raw=True)
+            elif length <= _DEFER or tag == 0x00080005:
+                value = bytes(data[start : start + length])
+            else:
+                value = None
+            keep[Tag(tag)] = RawDataElement(Tag(tag), vr, length, value, start, implicit, True)
+        last = tag
+        pos = start + length
+    if pos < end:  # the rest, from the element that needs pydicom
+        rest = scan_dataset(
+            io.BytesIO(data[pos:]), end - pos, IMPLICIT_VR_LE if implicit else EXPLICIT_VR_LE
+        )
+        keep.update(rest.items())
+    check_lengths(keep.values())
+    ds = Dataset(keep)
+    ds.set_original_encoding(implicit, True)
+    return ds
 
 
 def scan_dataset(fp: BinaryIO, end: int, transfer_syntax: str) -> Dataset:
@@ -88,9 +171,11 @@ def scan_dataset(fp: BinaryIO, end: int, transfer_syntax: str) -> Dataset:
 
     last = -1
     keep = {}
+    element_end = fp.tell()
     for elem in data_element_generator(
         fp, transfer_syntax == IMPLICIT_VR_LE, transfer_syntax != EXPLICIT_VR_BE, defer_size=4096
     ):
+        element_end = fp.tell()
         tag = elem.tag
         if tag <= last:
             raise ValueError(f"element {tag} out of order")
@@ -100,6 +185,8 @@ def scan_dataset(fp: BinaryIO, end: int, transfer_syntax: str) -> Dataset:
             raise ValueError(f"element {tag} is cut short")
         if tag <= 0x00200013:
             keep[tag] = elem
+    if fp.tell() != element_end:  # the reader stopped at a partial element header
+        raise ValueError("the data set is cut short")
     if fp.tell() != end:
         raise ValueError(
             "the data set is cut short" if fp.tell() > end else f"{end - fp.tell()} bytes left over"
