@@ -2,7 +2,9 @@
 
 DCMTK ``storescu`` sends the same CT-sized instances (512x512, 16-bit) over one
 association to each server in turn, round after round (the machines are noisy:
-only figures from the same run are compared). Every DCMTK/Orthanc process gets
+only figures from the same run are compared; between runs the files are deleted
+and the disk synced, so no server pays for the previous one's writeback). Every
+DCMTK/Orthanc process gets
 TCP_NODELAY=1 (without it they crawl at ~22 inst/s on loopback). The medlab
 PACS runs as ``python -m medlab pacs serve`` in its own process, with the
 index row committed before each Success.
@@ -313,6 +315,9 @@ def main() -> int:
                 finally:
                     target.stop()
                 shutil.rmtree(work, ignore_errors=True)
+                # Each server starts from the same disk state: no other run's 150 MB
+                # still being written back (it cost the next server 20-30 %).
+                os.sync()
             print(
                 f"  round {r + 1}: "
                 + ", ".join(f"{n} {args.count / ts[-1]:.0f} inst/s" for n, ts in times.items())

@@ -41,7 +41,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -157,7 +156,6 @@ class PACS(
         self.config = config
         # What this PACS saw and said on the wire (the translator both sides share).
         self._log = EventTranslator(maxlen=config.max_events)
-        self._early: dict[tuple[int, int], Any] = {}  # C-STORE results computed on receipt
         self._server: Any = None
         self._ae: Any = None
         self.store: Store | None = None
@@ -240,9 +238,6 @@ class PACS(
         ae = AE(ae_title=self.aet)
         self._configure_ae(ae)
         self._ae = ae
-        self._workers = ThreadPoolExecutor(
-            max_workers=self.config.max_associations, thread_name_prefix="medlab-store"
-        )
         self._stopping = threading.Event()
         handlers = [
             (evt.EVT_C_ECHO, self._on_echo),
@@ -263,7 +258,6 @@ class PACS(
         except OSError as err:
             self.store.close()
             self.store = None
-            self._workers.shutdown()
             lock.release()
             raise MedlabError(
                 f"The PACS cannot listen: {err.strerror}",
@@ -326,7 +320,6 @@ class PACS(
                         pass
                 else:
                     close_quietly(assoc)
-            self._workers.shutdown(wait=True)
             self._join_reporters()
         if self.store is not None:
             self.store.close()
@@ -419,7 +412,6 @@ class PACS(
         handlers = self._log.handler_map()
         handlers[evt.EVT_CONN_OPEN] = self._on_conn_open
         handlers[evt.EVT_CONN_CLOSE] = self._on_conn_close
-        handlers[evt.EVT_DIMSE_RECV] = self._on_dimse_recv
         handlers[evt.EVT_REQUESTED] = self._on_requested
         return list(handlers.items())
 
@@ -472,14 +464,7 @@ class PACS(
         dimse = event.assoc.dimse
         if isinstance(dimse, PacsDIMSE):
             dimse.discard()  # a data set cut off mid-transfer leaves no file
-        key = id(event.assoc)
-        for early in [k for k in self._early if k[0] == key]:
-            self._early.pop(early, None)
         self._log.on_conn_close(event)
-
-    def _on_dimse_recv(self, event: Any) -> None:
-        self._log.on_dimse_recv(event)
-        self._start_early_store(event)
 
     # ------------------------------------------------------------------ conformance
     def conformance(self) -> str:

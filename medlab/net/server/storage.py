@@ -9,7 +9,6 @@ index row of :class:`~medlab.net.store.Store` (PS3.4 B.2.3).
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +22,6 @@ if TYPE_CHECKING:
     from medlab.net.store import Store
 
 LOGGER = logging.getLogger("medlab.net")
-
-#: Store received instances in a worker thread, started the moment the last
-#: fragment is decoded (EVT_DIMSE_RECV), so the write overlaps with the time
-#: the association's reactor takes to pick the request up (it polls every ms).
-EARLY_STORE_IN_WORKER = True
 
 
 def storage_transfer_syntaxes() -> list[str]:
@@ -56,8 +50,6 @@ class StorageService:
 
     store: Store | None
     _log: EventTranslator
-    _early: dict[tuple[int, int], Any]
-    _workers: Any
 
     def store_received(
         self,
@@ -99,46 +91,9 @@ class StorageService:
             raise StoreFailure(0xC210, "No transfer syntax given for the data set")
         return self.store.put(data, transfer_syntax, sop_class, sop_instance, calling_aet)
 
-    def _context_ts(self, assoc: Any, context_id: int) -> str:
-        for cx in assoc.accepted_contexts:
-            if cx.context_id == context_id:
-                return str(cx.transfer_syntax[0])
-        return ""
-
-    def _start_early_store(self, event: Any) -> None:
-        """Start storing a C-STORE-RQ the moment it is decoded (EVT_DIMSE_RECV).
-
-        In the thread that decoded the message, instead of waiting for the
-        association's reactor to poll its queue (≈1 ms); EVT_C_STORE then only
-        picks up the answer (pacs.md, "what moved the needle").
-        """
-        msg = event.message
-        if type(msg).__name__ != "C_STORE_RQ" or event.assoc.is_requestor:
-            return
-        assoc = event.assoc
-        cs = msg.command_set
-        ts = self._context_ts(assoc, msg.context_id)
-        if not ts:  # not an accepted context: pynetdicom will refuse the request itself
-            return
-        args = (
-            msg.data_set,
-            ts,
-            cs.AffectedSOPClassUID,
-            cs.AffectedSOPInstanceUID,
-            self._log.state(assoc).remote,
-        )
-        key = (id(assoc), int(cs.MessageID))
-        if EARLY_STORE_IN_WORKER:
-            self._early[key] = self._workers.submit(self._store, *args)
-        else:
-            self._early[key] = self._store(*args)
-
     def _on_store(self, event: Any) -> Any:
         """C-STORE: write the data set as received, index it, then answer (PS3.4 B.2.3)."""
         req = event.request
-        early = self._early.pop((id(event.assoc), int(req.MessageID)), None)
-        if early is not None:
-            return early.result() if isinstance(early, Future) else early
         ts = str(event.context.transfer_syntax)
         calling = self._log.state(event.assoc).remote
         return self._store(
