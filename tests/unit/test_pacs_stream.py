@@ -546,3 +546,44 @@ def test_the_reactor_is_the_only_non_blocking_reader_of_the_message_queue():
     from pynetdicom.association import Association
 
     assert "self.dimse.get_msg(block=False)" in inspect.getsource(Association._run_reactor)
+
+
+def test_the_whole_read_socket_keeps_pynetdicoms_contract():
+    """recv(n) blocks until n bytes are in, across many sends; after the peer closes it
+    returns what came (the DUL then reports the connection closed)."""
+    import socket as socketlib
+
+    from pynetdicom.transport import AssociationSocket
+
+    ours, theirs = socketlib.socketpair()
+    try:
+        wrapped = object.__new__(AssociationSocket)  # the DUL's object, as pynetdicom made it
+        wrapped.socket = ours
+        wrapped.__class__ = dimse.WholeReadSocket
+        payload = bytes(range(256)) * 1024  # 256 KiB
+        sender = threading.Thread(
+            target=lambda: [
+                theirs.sendall(payload[i : i + 1000]) for i in range(0, len(payload), 1000)
+            ]
+        )
+        sender.start()
+        assert wrapped.recv(6) == payload[:6]
+        assert wrapped.recv(len(payload) - 6) == payload[6:]
+        sender.join()
+        theirs.sendall(b"abc")
+        theirs.close()
+        assert wrapped.recv(10) == b"abc"
+        assert wrapped.recv(10) == b""
+    finally:
+        ours.close()
+
+
+def test_pynetdicom_still_reads_pdus_through_association_socket_recv():
+    import inspect
+
+    from pynetdicom.dul import DULServiceProvider
+    from pynetdicom.transport import AssociationSocket
+
+    source = inspect.getsource(DULServiceProvider._read_pdu_data)
+    assert "self.socket.recv(6)" in source and "self.socket.recv(pdu_length)" in source
+    assert list(inspect.signature(AssociationSocket.recv).parameters) == ["self", "nr_bytes"]

@@ -9,8 +9,8 @@ network thread (an 800 MB object cost 1.8-3x its size in the PACS).
 
 Every PACS association gets :class:`PacsDIMSE`, a subclass of pynetdicom's
 public ``DIMSEServiceProvider`` put in place when the connection opens, before
-any message (:func:`install`). It changes four things, each for that
-association only:
+any message (:func:`install`), with its socket read by :class:`WholeReadSocket`.
+Together they change five things, each for that association only:
 
 * **receiving**: a data set is held in memory while it is small and written
   to a file in the store's folder once it passes :data:`SPILL_THRESHOLD`, as
@@ -26,9 +26,12 @@ association only:
   primitive instead of polling every millisecond (:meth:`PacsDIMSE.get_msg`).
 * **answering**: a C-STORE response's command set is encoded with ``struct``
   (:func:`encode_store_rsp`), byte for byte what pynetdicom's encoder writes.
+* **reading**: a PDU is read into one buffer with a few ``recv_into`` calls
+  instead of 4 KiB at a time (:class:`WholeReadSocket`).
 
-The last two took the 300-CT C-STORE bench from 0.88x to about 1.2x Orthanc
-(bench/pacs_store.py). ``tests/unit/test_pacs_stream.py`` measures memory
+With a faster store path (medlab/net/received.py, medlab/net/store.py) the last
+three took the 300-CT C-STORE bench from 0.75-0.88x to about 1.0-1.1x Orthanc
+(bench/pacs_store.py; the figures move ±10 % with the machine). ``tests/unit/test_pacs_stream.py`` measures memory
 (traced), compares the encodings, and fails if pynetdicom changes what this
 relies on.
 """
@@ -45,13 +48,17 @@ import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    import socket
 
 from pynetdicom import evt
 from pynetdicom.dimse import DIMSEServiceProvider
 from pynetdicom.dimse_messages import C_STORE_RQ, C_STORE_RSP, DIMSEMessage
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.pdu_primitives import P_DATA
+from pynetdicom.transport import AssociationSocket
 
 #: A received C-STORE data set larger than this goes to disk (bytes). A CT or MR
 #: slice (0.1-0.5 MB) and a CR (≈ 10 MB) stay in memory, the faster path; a
@@ -415,6 +422,31 @@ def decode_command(encoded: bytes) -> Any:
     return dataset
 
 
+class WholeReadSocket(AssociationSocket):
+    """pynetdicom's ``AssociationSocket``, reading a PDU with as few system calls as it can.
+
+    pynetdicom reads a PDU 4 KiB at a time (32 ``recv`` calls and as many
+    ``bytearray.extend`` for a 128 KiB P-DATA-TF, 130 for a CT slice); this
+    reads straight into one buffer of the size asked for, with the same
+    contract: block until that many bytes are in, or return what came before
+    the connection closed.
+    """
+
+    def recv(self, nr_bytes: int) -> bytearray:
+        raw = cast("socket.socket", self.socket)
+        buffer = bytearray(nr_bytes)
+        got = 0
+        with memoryview(buffer) as view:
+            while got < nr_bytes:
+                count = raw.recv_into(view[got:])
+                if not count:
+                    break
+                got += count
+        if got < nr_bytes:
+            del buffer[got:]
+        return buffer
+
+
 def install(assoc: Any, folder: Path, threshold: int | None = None) -> PacsDIMSE:
     """Give ``assoc`` a :class:`PacsDIMSE` (call at EVT_CONN_OPEN, before any message)."""
     if not isinstance(assoc.dimse, PacsDIMSE):
@@ -423,4 +455,8 @@ def install(assoc: Any, folder: Path, threshold: int | None = None) -> PacsDIMSE
         if assoc.is_acceptor and not assoc.dul.is_alive():
             # Before the DUL starts: releases and aborts wake the reactor too.
             assoc.dul.to_user_queue = _NotifyingQueue(dimse.arrived)
+    sock = assoc.dul.socket
+    if type(sock) is AssociationSocket:
+        # The same object, read with fewer system calls: a subclass that adds no state.
+        sock.__class__ = WholeReadSocket
     return assoc.dimse
