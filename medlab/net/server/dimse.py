@@ -229,7 +229,9 @@ class PacsDIMSE(DIMSEServiceProvider):
             return super().get_msg(block=True)
         self.arrived.clear()
         item = super().get_msg(block=False)
-        if item[1] is None and self.assoc.is_acceptor:
+        # A release or abort already waiting in the DUL's to-user queue (put before
+        # the clear above) is the reactor's next step: no wait then.
+        if item[1] is None and self.assoc.is_acceptor and not self.dul.to_user_queue.queue:
             self.arrived.wait(REACTOR_WAIT)
             item = super().get_msg(block=False)
         return item
