@@ -263,6 +263,35 @@ def send(target: Target, files: list[Path]) -> float:
     return elapsed
 
 
+PLAIN_CLIENT = """
+import sys, time
+from pynetdicom import AE
+from medlab.net.samples import make_instance
+items = [make_instance(1, 1, 1, n) for n in range(1, 201)]
+ae = AE()  # as a lesson writes it: no TCP_NODELAY, pynetdicom's defaults
+ae.add_requested_context(items[0].SOPClassUID, items[0].file_meta.TransferSyntaxUID)
+assoc = ae.associate("127.0.0.1", int(sys.argv[1]), ae_title=sys.argv[2])
+t0 = time.perf_counter()
+for ds in items:
+    assert assoc.send_c_store(ds).Status == 0
+print(len(items) / (time.perf_counter() - t0))
+assoc.release()
+"""
+
+
+def plain_client_rate(target: Target) -> float:
+    """Instances/s a plain pynetdicom client (a lesson's own code) stores into ``target``."""
+    out = subprocess.run(
+        [sys.executable, "-c", PLAIN_CLIENT, str(target.port), target.aet],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip())
+
+
 def memory_run(workdir: Path) -> tuple[float, float, float]:
     """8 concurrent storescu, 2,000 small instances, into a fresh medlab server."""
     files = write_instances(workdir / "small", 2000, seed="bench-memory")
@@ -347,6 +376,19 @@ def main() -> int:
             )
         else:
             print("Orthanc not installed: no medlab/Orthanc ratio")
+        rates = {}
+        for target in (StoreSCP(), Medlab()):
+            work = tmp_path / f"plain-{target.aet}"
+            work.mkdir()
+            target.start(work)
+            try:
+                rates[target.name] = plain_client_rate(target)
+            finally:
+                target.stop()
+        print(
+            "\na plain pynetdicom client (Nagle on, as in a lesson), 200 small C-STOREs: "
+            + ", ".join(f"{name} {rate:.0f} inst/s" for name, rate in rates.items())
+        )
         current, peak, small_rate = memory_run(tmp_path)
         verdict = "under" if peak < 300 else "OVER"
         print(

@@ -43,18 +43,14 @@ class StoreFailure(Exception):
 class ReceivedFile:
     """A received data set that is already on disk: ``path`` from byte ``offset`` to its end.
 
-    What :meth:`Store.put` takes instead of bytes when a C-STORE was received
-    to disk, or a Part 10 file is imported: the data set is checked, indexed
-    and copied into place without ever being held in memory.
+    What :meth:`Store.put` takes instead of bytes when a C-STORE spilled to
+    disk (:mod:`medlab.net.server.dimse`), or a Part 10 file is imported: the
+    data set is checked, indexed and copied into place without ever being
+    held in memory.
     """
 
     path: Path
     offset: int
-    #: The file is ours to take (pynetdicom's temporary file of a received
-    #: C-STORE): it is renamed into place, File Meta and all, instead of copied,
-    #: when it is on the same file system. Its File Meta is the one pynetdicom
-    #: wrote (PS3.10 §7.1; no Source AE Title: the index row keeps the sender).
-    movable: bool = False
 
 
 def check_structure(data: bytes | memoryview, transfer_syntax: str) -> None:
@@ -162,9 +158,8 @@ def scan_dataset(fp: BinaryIO, end: int, transfer_syntax: str) -> Dataset:
     """:func:`parse_received` over a file object, from its position to offset ``end``.
 
     Values over 4 KiB are skipped with a seek, so a data set of any size is
-    checked with a few KiB of memory: this is how a C-STORE received to disk
-    (pynetdicom's ``STORE_RECV_CHUNKED_DATASET``) is checked and indexed
-    without being loaded.
+    checked with a few KiB of memory: this is how a large C-STORE, spilled to
+    disk as it arrived, is checked and indexed without being loaded.
     """
     from pydicom import Dataset
     from pydicom.filereader import data_element_generator

@@ -16,13 +16,12 @@ Rules this module keeps (they are what makes the PACS safe to kill):
    copy overwrites the file and updates the row, never duplicates it.
 5. **Bytes as received**: the data set is written exactly as it arrived, after a
    File Meta Information group (PS3.10 §7.1) saying which transfer syntax it is in.
-   A C-STORE received to disk is renamed into place with the File Meta pynetdicom
-   wrote for it (same file system), or copied after ours (another one).
+   A large C-STORE, spilled to disk as it arrived, is copied after ours in the
+   kernel (``copy_file_range``), never through Python.
 """
 
 from __future__ import annotations
 
-import errno
 import io
 import json
 import os
@@ -347,10 +346,6 @@ class Store:
                 if len(self._dirs) > 10_000:
                     self._dirs.clear()
                 self._dirs.add(path.parent)
-            if isinstance(data, ReceivedFile) and data.movable:
-                size = self._move_into_place(data.path, path)
-                if size is not None:
-                    return size
             if isinstance(data, ReceivedFile):
                 with paths.open_private(tmp, "wb") as fh:
                     fh.write(meta)
@@ -371,23 +366,6 @@ class Store:
                 0xA700, f"Out of resources: cannot write the file ({err.strerror})"
             ) from None
         return len(meta) + length
-
-    def _move_into_place(self, source: Path, path: Path) -> int | None:
-        """Rename a complete received file over ``path`` (atomic); None if on another file system.
-
-        Saves writing the data set a second time and deleting the first copy:
-        receiving to disk then costs no more than receiving in memory (bench/pacs_store.py).
-        """
-        if self.fsync:
-            with open(source, "rb") as fh:
-                os.fsync(fh.fileno())
-        try:
-            os.replace(source, path)
-        except OSError as err:
-            if err.errno == errno.EXDEV:
-                return None  # another file system: copy instead
-            raise
-        return path.stat().st_size
 
     def _index(self, row: dict[str, Any]) -> str | None:
         """Insert or replace the row; return the previous relative path, if any."""

@@ -616,3 +616,70 @@ def test_a_release_already_waiting_is_not_waited_for(tmp_path):
     provider.arrived = NeverWait()
     provider.arrived.set()  # notified before the turn, and cleared by it
     assert provider.get_msg(block=False) == (None, None)
+
+
+def test_the_reactor_turn_never_takes_a_response(tmp_path):
+    """A response at the head of the queue is for the send_* call waiting on it."""
+    import queue
+
+    from pynetdicom.dimse_primitives import C_ECHO
+
+    class Acceptor:
+        is_acceptor = True
+        dimse_timeout = 30
+
+        class dul:  # noqa: N801 - stands in for the DUL
+            to_user_queue: queue.Queue = queue.Queue()
+
+    Acceptor.dul.to_user_queue.put("wake: no wait in this test")
+    provider = dimse.PacsDIMSE(Acceptor(), tmp_path)
+    response, request = C_ECHO(), C_ECHO()
+    response.MessageIDBeingRespondedTo = 1
+    request.MessageID = 2
+    provider.msg_queue.put((1, response))
+    assert provider.get_msg(block=False) == (None, None)  # left for the waiting sender
+    assert provider.get_msg(block=True) == (1, response)
+    provider.msg_queue.put((1, request))
+    assert provider.get_msg(block=False) == (1, request)
+
+
+def test_what_arrives_is_acknowledged_at_once(tmp_path, monkeypatch):
+    """Each read turns TCP_QUICKACK on, so a client's data set is not held by Nagle's
+    algorithm waiting for a delayed ACK of its command (bench/pacs_store.py times it)."""
+    import socket as socketlib
+
+    from medlab.net.samples import make_instance
+
+    calls: list[int] = []
+    real = dimse._quick_ack
+
+    def counting(raw):
+        real(raw)
+        calls.append(raw.getsockopt(socketlib.IPPROTO_TCP, dimse._QUICKACK))
+
+    monkeypatch.setattr(dimse, "_quick_ack", counting)
+    with PACS(root=tmp_path / "pacs", port=0, web_port=-1) as pacs:
+        scu.store([make_instance(1, 1, 1, n) for n in (1, 2)], pacs)
+    assert len(calls) >= 4 and all(calls), calls
+
+
+def test_medlabs_own_clients_send_without_nagles_delay(tmp_path):
+    """Our side of an SCU association has TCP_NODELAY (peers that delay ACKs: 40 ms a message)."""
+    import socket as socketlib
+
+    from pynetdicom import evt
+
+    from medlab.net.scu.association import associate, new_ae
+
+    seen: list[int] = []
+
+    def on_established(event):
+        raw = event.assoc.dul.socket.socket
+        seen.append(raw.getsockopt(socketlib.IPPROTO_TCP, socketlib.TCP_NODELAY))
+
+    with PACS(root=tmp_path / "pacs", port=0, web_port=-1) as pacs:
+        ae = new_ae("TESTSCU")
+        ae.add_requested_context("1.2.840.10008.1.1")
+        assoc = associate(ae, pacs, evt_handlers=[(evt.EVT_ESTABLISHED, on_established)])
+        assoc.release()
+    assert seen == [1]

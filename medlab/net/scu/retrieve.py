@@ -127,9 +127,10 @@ def get(
 def _remove_received_temp_file(event: Any) -> None:
     """Delete the temporary file pynetdicom received a C-STORE into, if it used one.
 
-    While a PACS in this process receives to disk (``STORE_RECV_CHUNKED_DATASET``, a
-    process-wide pynetdicom setting), C-STOREs that *we* receive as a C-GET's SCU land in
-    temporary files too, and pynetdicom 3.0 deletes those only on the acceptor's side.
+    If this process turned pynetdicom's process-wide ``STORE_RECV_CHUNKED_DATASET`` on
+    (medlab's PACS does not: it spills per association), C-STOREs that *we* receive as
+    a C-GET's SCU land in temporary files, and pynetdicom 3.0 deletes those only on the
+    acceptor's side.
     """
     try:
         temp = event.dataset_path
