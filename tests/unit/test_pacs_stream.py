@@ -664,7 +664,8 @@ def test_what_arrives_is_acknowledged_at_once(tmp_path, monkeypatch):
 
 
 def test_medlabs_own_clients_send_without_nagles_delay(tmp_path):
-    """Our side of an SCU association has TCP_NODELAY (peers that delay ACKs: 40 ms a message)."""
+    """Our side of an SCU association has TCP_NODELAY (peers that delay ACKs: 40 ms a message)
+    and a reactor that leaves responses to the send_* call waiting for them."""
     import socket as socketlib
 
     from pynetdicom import evt
@@ -676,10 +677,27 @@ def test_medlabs_own_clients_send_without_nagles_delay(tmp_path):
     def on_established(event):
         raw = event.assoc.dul.socket.socket
         seen.append(raw.getsockopt(socketlib.IPPROTO_TCP, socketlib.TCP_NODELAY))
+        seen.append(type(event.assoc.dimse).__name__)
 
     with PACS(root=tmp_path / "pacs", port=0, web_port=-1) as pacs:
         ae = new_ae("TESTSCU")
         ae.add_requested_context("1.2.840.10008.1.1")
         assoc = associate(ae, pacs, evt_handlers=[(evt.EVT_ESTABLISHED, on_established)])
+        assert assoc.send_c_echo().Status == 0x0000
         assoc.release()
-    assert seen == [1]
+    assert seen == [1, "ResponseSafeDIMSE"]
+
+
+def test_a_clients_reactor_turn_leaves_the_response_to_the_sender():
+    from pynetdicom.dimse_primitives import C_STORE
+
+    class Requestor:
+        is_acceptor = False
+        dimse_timeout = 30
+
+    provider = dimse.ResponseSafeDIMSE(Requestor())
+    response = C_STORE()
+    response.MessageIDBeingRespondedTo = 7
+    provider.msg_queue.put((3, response))
+    assert provider.get_msg(block=False) == (None, None)
+    assert provider.get_msg(block=True) == (3, response)

@@ -110,7 +110,7 @@ def associate(ae: Any, target: Target, recorder: Recorder | None = None, **kwarg
     handlers += kwargs.pop("evt_handlers", [])
     from pynetdicom import evt
 
-    handlers.append((evt.EVT_CONN_OPEN, _no_delay))
+    handlers.append((evt.EVT_CONN_OPEN, _on_connect))
     assoc = ae.associate(
         target.host, int(target.port), ae_title=target.aet, evt_handlers=handlers, **kwargs
     )
@@ -120,15 +120,25 @@ def associate(ae: Any, target: Target, recorder: Recorder | None = None, **kwarg
     return assoc
 
 
-def _no_delay(event: Any) -> None:
-    """Send each PDU at once (``TCP_NODELAY``) on our side of the association.
+def _on_connect(event: Any) -> None:
+    """Our side of a new association: no Nagle delay, and a reactor that leaves responses alone.
 
-    pynetdicom writes a DIMSE message's command and data set separately; with
-    Nagle's algorithm on, the data set waits for the peer to acknowledge the
-    command, and a peer that delays its acknowledgements (DCMTK's storescp,
-    Orthanc) holds every message ≈ 40 ms.
+    ``TCP_NODELAY``: pynetdicom writes a DIMSE message's command and data set
+    separately; with Nagle's algorithm on, the data set waits for the peer to
+    acknowledge the command, and a peer that delays its acknowledgements
+    (DCMTK's storescp, Orthanc) holds every message ≈ 40 ms.
+    :class:`~medlab.net.server.dimse.ResponseSafeDIMSE`: pynetdicom's reactor
+    could take the response a ``send_*`` call was waiting for, and the call
+    then timed out (a wrong result on a busy machine).
     """
-    raw = getattr(getattr(event.assoc.dul, "socket", None), "socket", None)
+    from pynetdicom.dimse import DIMSEServiceProvider
+
+    from medlab.net.server.dimse import ResponseSafeDIMSE
+
+    assoc = event.assoc
+    if type(assoc.dimse) is DIMSEServiceProvider:  # nothing else set it: no message yet
+        assoc.dimse = ResponseSafeDIMSE(assoc)
+    raw = getattr(getattr(assoc.dul, "socket", None), "socket", None)
     if raw is not None:
         try:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

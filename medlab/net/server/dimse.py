@@ -198,7 +198,37 @@ class OutgoingFile:
     transfer_syntax: str
 
 
-class PacsDIMSE(DIMSEServiceProvider):
+class ResponseSafeDIMSE(DIMSEServiceProvider):
+    """pynetdicom's DIMSE provider whose reactor turn never takes a response.
+
+    pynetdicom pauses an association's reactor around each ``send_*`` with a
+    flag that can read "paused" a moment before the reactor's next turn; that
+    turn (``get_msg(block=False)``) then took the response the sender was
+    waiting for ("Received unexpected C-STORE service message") and the sender
+    timed out, more often the faster the peer answers. Here the turn leaves a
+    response at the head of the queue for the ``send_*`` call (``block=True``).
+    medlab's own clients get this provider too (:mod:`medlab.net.scu.association`).
+    """
+
+    def get_msg(self, block: bool = False) -> Any:
+        """pynetdicom's; without ``block``, only a request (or nothing) is taken."""
+        if block:
+            return super().get_msg(block=True)
+        return self._next_request()
+
+    def _next_request(self) -> Any:
+        """Take the head of the message queue if it is not a response (atomically)."""
+        waiting = self.msg_queue
+        with waiting.mutex:
+            if not waiting.queue:
+                return None, None
+            _context_id, message = waiting.queue[0]
+            if getattr(message, "MessageIDBeingRespondedTo", None) is not None:  # a response
+                return None, None
+            return waiting.queue.popleft()
+
+
+class PacsDIMSE(ResponseSafeDIMSE):
     """pynetdicom's DIMSE provider, receiving large data sets to disk and sending from files."""
 
     def __init__(self, assoc: Any, folder: Path, threshold: int | None = None) -> None:
@@ -223,12 +253,7 @@ class PacsDIMSE(DIMSEServiceProvider):
         later (≈ 1 ms per stored instance), and an idle association loops
         about 150 times a second instead of 1,000.
 
-        The reactor only ever serves *requests*: a response at the head of the
-        queue is left for the ``send_*`` call waiting for it (``block=True``).
-        pynetdicom pauses its reactor around a ``send_*`` with a flag that can
-        read "paused" a moment before the reactor's next turn, which then took
-        the response ("Received unexpected C-STORE service message") and left
-        the sender to time out.
+        Like :class:`ResponseSafeDIMSE`, a turn never takes a response.
         """
         if block:
             return super().get_msg(block=True)
@@ -240,17 +265,6 @@ class PacsDIMSE(DIMSEServiceProvider):
             self.arrived.wait(REACTOR_WAIT)
             item = self._next_request()
         return item
-
-    def _next_request(self) -> Any:
-        """Take the head of the message queue if it is not a response (atomically)."""
-        waiting = self.msg_queue
-        with waiting.mutex:
-            if not waiting.queue:
-                return None, None
-            _context_id, message = waiting.queue[0]
-            if getattr(message, "MessageIDBeingRespondedTo", None) is not None:  # a response
-                return None, None
-            return waiting.queue.popleft()
 
     # ------------------------------------------------------------------ receiving
     def receive_primitive(self, primitive: P_DATA) -> None:
