@@ -126,6 +126,15 @@ def pixel_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def run_dcmtk(tool: str, *args: str) -> float:
+    """Run a DCMTK client to completion; its wall time in seconds (RuntimeError if it failed)."""
+    t0 = time.perf_counter()
+    out = subprocess.run([tool, *args], env=ENV, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{Path(tool).name} failed: {out.stderr[-400:]}")
+    return time.perf_counter() - t0
+
+
 def medlab_run(work: Path, big: Path, info: dict[str, str]) -> dict[str, float | str]:
     port = free_port()
     dest_port = free_port()
@@ -168,64 +177,21 @@ def medlab_run(work: Path, big: Path, info: dict[str, str]) -> dict[str, float |
         )
         time.sleep(1.0)
         idle, _ = rss_mib(server.pid)
-        t0 = time.perf_counter()
-        out = subprocess.run(
-            [STORESCU, "-aec", "MEDLAB", "127.0.0.1", str(port), str(big)],
-            env=ENV,
-            capture_output=True,
-            text=True,
-        )
-        store_s = time.perf_counter() - t0
-        if out.returncode != 0:
-            raise RuntimeError(f"storescu failed: {out.stderr[-400:]}")
+        study = [
+            "-k",
+            "QueryRetrieveLevel=STUDY",
+            "-k",
+            f"StudyInstanceUID={info['study']}",
+        ]
+        store_s = run_dcmtk(STORESCU, "-aec", "MEDLAB", "127.0.0.1", str(port), str(big))
         after_store, peak_store = rss_mib(server.pid)
         got = work / "got"
         got.mkdir()
-        t0 = time.perf_counter()
-        out = subprocess.run(
-            [
-                GETSCU,
-                "-aec",
-                "MEDLAB",
-                "-od",
-                str(got),
-                "-k",
-                "QueryRetrieveLevel=STUDY",
-                "-k",
-                f"StudyInstanceUID={info['study']}",
-                "127.0.0.1",
-                str(port),
-            ],
-            env=ENV,
-            capture_output=True,
-            text=True,
-        )
-        get_s = time.perf_counter() - t0
-        if out.returncode != 0:
-            raise RuntimeError(f"getscu failed: {out.stderr[-400:]}")
+        get_s = run_dcmtk(GETSCU, "-aec", "MEDLAB", "-od", str(got), *study, "127.0.0.1", str(port))
         after_get, peak_get = rss_mib(server.pid)
-        t0 = time.perf_counter()
-        out = subprocess.run(
-            [
-                MOVESCU,
-                "-aec",
-                "MEDLAB",
-                "-aem",
-                "DEST",
-                "-k",
-                "QueryRetrieveLevel=STUDY",
-                "-k",
-                f"StudyInstanceUID={info['study']}",
-                "127.0.0.1",
-                str(port),
-            ],
-            env=ENV,
-            capture_output=True,
-            text=True,
+        move_s = run_dcmtk(
+            MOVESCU, "-aec", "MEDLAB", "-aem", "DEST", *study, "127.0.0.1", str(port)
         )
-        move_s = time.perf_counter() - t0
-        if out.returncode != 0:
-            raise RuntimeError(f"movescu failed: {out.stderr[-400:]}")
         _after_move, peak_move = rss_mib(server.pid)
         files = [*got.iterdir(), *moved.iterdir()]
         intact = len(files) == 2 and all(pixel_sha256(f) == info["sha256"] for f in files)

@@ -158,6 +158,11 @@ def _temp_name(sop_uid: str) -> str:
     return f".{sop_uid}.{os.getpid()}.{threading.get_ident()}.tmp"
 
 
+def out_of_resources(err: OSError) -> StoreFailure:
+    """The C-STORE failure for a file the disk would not take (0xA700, PS3.4 B.2.3)."""
+    return StoreFailure(0xA700, f"Out of resources: cannot write the file ({err.strerror or err})")
+
+
 def _write_new(path: Path, parts: tuple[bytes | memoryview, ...], fsync: bool) -> None:
     """Create ``path`` (it must not exist) private to its owner and write ``parts`` into it.
 
@@ -362,9 +367,7 @@ class Store:
                 tmp.unlink()
             except OSError:
                 pass
-            raise StoreFailure(
-                0xA700, f"Out of resources: cannot write the file ({err.strerror})"
-            ) from None
+            raise out_of_resources(err) from None
         return len(meta) + length
 
     def _index(self, row: dict[str, Any]) -> str | None:

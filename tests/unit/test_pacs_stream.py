@@ -271,6 +271,30 @@ def test_a_transfer_cut_off_midway_leaves_no_file(tmp_path):
         assert pacs.instance_count() == 0
 
 
+def test_a_full_disk_while_spilling_is_answered_out_of_resources(tmp_path, monkeypatch):
+    """The disk refuses the spill file: the C-STORE gets 0xA700 with the reason (not an
+    aborted association), nothing is kept, and the PACS goes on serving."""
+    import errno
+
+    from medlab import paths
+    from medlab.net.samples import make_instance
+
+    real_open = paths.open_private
+
+    def full_disk(path, mode="w", **kwargs):
+        if ".received-" in str(path):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(path, mode, **kwargs)
+
+    monkeypatch.setattr(paths, "open_private", full_disk)
+    with PACS(root=tmp_path / "pacs", port=0, web_port=-1) as pacs:
+        assert run_peer(SENDER, str(pacs.port), str(big_instance(tmp_path, 20))) == "0xa700"
+        assert pacs.instance_count() == 0 and spill_files(pacs) == []
+        assert "No space left" in pacs.events_text()
+        scu.store([make_instance(1, 1, 1, 1)], pacs)
+        assert pacs.instance_count() == 1
+
+
 def test_a_stand_in_is_never_sent_as_data(tmp_path):
     """If the stored file's syntax is not the negotiated one, the sub-operation fails
     rather than putting the stand-in (or wrongly encoded bytes) on the wire."""
@@ -509,20 +533,28 @@ def test_what_the_fast_encoder_leaves_to_pynetdicom():
     assert dimse.encode_store_rsp(rsp) is None
 
 
-def test_the_reactor_turn_returns_a_message_put_while_it_waits(tmp_path):
-    """get_msg(block=False) gives (None, None) when nothing comes, and a message put by
-    another thread (the DUL) while it waits; blocking reads keep pynetdicom's semantics."""
-
+def acceptor(*queued: object) -> object:
+    """An association as PacsDIMSE sees it: an acceptor whose DUL holds ``queued`` primitives."""
     import queue
+
+    class Dul:
+        to_user_queue: queue.Queue = queue.Queue()
 
     class Acceptor:
         is_acceptor = True
         dimse_timeout = 30
+        dul = Dul()
 
-        class dul:  # noqa: N801 - stands in for the DUL
-            to_user_queue: queue.Queue = queue.Queue()
+    for item in queued:
+        Acceptor.dul.to_user_queue.put(item)
+    return Acceptor()
 
-    provider = dimse.PacsDIMSE(Acceptor(), tmp_path)
+
+def test_the_reactor_turn_returns_a_message_put_while_it_waits(tmp_path):
+    """get_msg(block=False) gives (None, None) when nothing comes, and a message put by
+    another thread (the DUL) while it waits; blocking reads keep pynetdicom's semantics."""
+
+    provider = dimse.PacsDIMSE(acceptor(), tmp_path)
     assert provider.get_msg(block=False) == (None, None)
     timer = threading.Timer(0.001, provider.msg_queue.put, args=((1, "message"),))
     timer.start()
@@ -598,21 +630,12 @@ def test_a_release_already_waiting_is_not_waited_for(tmp_path):
     """A-RELEASE-RQ put in the DUL's to-user queue before the reactor's turn (its
     notification cleared by that turn): the turn must not wait, or every release
     costs REACTOR_WAIT (it did: echoscu 5 ms slower)."""
-    import queue
 
     class NeverWait(threading.Event):
         def wait(self, timeout=None):
             raise AssertionError("waited although a release was already queued")
 
-    class Acceptor:
-        is_acceptor = True
-        dimse_timeout = 30
-
-        class dul:  # noqa: N801 - stands in for the DUL
-            to_user_queue: queue.Queue = queue.Queue()
-
-    Acceptor.dul.to_user_queue.put("A-RELEASE-RQ")
-    provider = dimse.PacsDIMSE(Acceptor(), tmp_path)
+    provider = dimse.PacsDIMSE(acceptor("A-RELEASE-RQ"), tmp_path)
     provider.arrived = NeverWait()
     provider.arrived.set()  # notified before the turn, and cleared by it
     assert provider.get_msg(block=False) == (None, None)
@@ -620,19 +643,9 @@ def test_a_release_already_waiting_is_not_waited_for(tmp_path):
 
 def test_the_reactor_turn_never_takes_a_response(tmp_path):
     """A response at the head of the queue is for the send_* call waiting on it."""
-    import queue
-
     from pynetdicom.dimse_primitives import C_ECHO
 
-    class Acceptor:
-        is_acceptor = True
-        dimse_timeout = 30
-
-        class dul:  # noqa: N801 - stands in for the DUL
-            to_user_queue: queue.Queue = queue.Queue()
-
-    Acceptor.dul.to_user_queue.put("wake: no wait in this test")
-    provider = dimse.PacsDIMSE(Acceptor(), tmp_path)
+    provider = dimse.PacsDIMSE(acceptor("queued: no wait in this test"), tmp_path)
     response, request = C_ECHO(), C_ECHO()
     response.MessageIDBeingRespondedTo = 1
     request.MessageID = 2

@@ -103,6 +103,8 @@ class SpillBuffer(io.BytesIO):
         self._file: Any = None  # writing, once spilled
         self._read: Any = None  # reading back, if anyone asks
         self.path: Path | None = None
+        #: Why the data set could not be written out (then nothing of it is kept).
+        self.error: OSError | None = None
 
     @property
     def spilled(self) -> bool:
@@ -110,8 +112,14 @@ class SpillBuffer(io.BytesIO):
         return self.path is not None
 
     def write(self, data: Any) -> int:  # type: ignore[override]
+        if self.error is not None:
+            return len(data)  # the rest of a data set that cannot be kept: received, dropped
         if self._file is not None:
-            return self._file.write(data)
+            try:
+                return self._file.write(data)
+            except OSError as err:
+                self._give_up(err)
+                return len(data)
         written = super().write(data)
         if super().tell() > self._threshold and isinstance(self._message, C_STORE_RQ):
             self._spill()
@@ -122,17 +130,39 @@ class SpillBuffer(io.BytesIO):
         from medlab.net.store import _temp_name
 
         path = self._folder / _temp_name(f"received-{next(_spill_numbers)}")
-        self._file = paths.open_private(path, "wb")
-        self.path = path
-        weakref.finalize(self, _unlink, str(path))
-        self._file.write(super().getbuffer())
+        try:
+            self._file = paths.open_private(path, "wb")
+            self.path = path
+            weakref.finalize(self, _unlink, str(path))
+            self._file.write(super().getbuffer())
+        except OSError as err:
+            self._give_up(err)
         super().seek(0)
         super().truncate()
+
+    def _give_up(self, err: OSError) -> None:
+        """The disk refused the data set (full, gone): keep receiving, keep nothing.
+
+        pynetdicom writes fragments in its network thread, where an exception
+        would abort the association; instead the C-STORE is answered 0xA700
+        with this reason (:meth:`StorageService._store`), as for a small object.
+        """
+        self.error = err
+        if self._file is not None:
+            try:
+                self._file.close()
+            except OSError:
+                pass
+        if self.path is not None:
+            _unlink(str(self.path))
 
     def finish(self) -> None:
         """Close the file for writing once the last fragment is in (idempotent)."""
         if self._file is not None and not self._file.closed:
-            self._file.close()
+            try:
+                self._file.close()  # flushes: the disk may refuse the last bytes here
+            except OSError as err:
+                self._give_up(err)
 
     # Once spilled, reading goes to the file, so that any consumer (pynetdicom's
     # ``Event.dataset``, its debug logging) sees the data set, not an empty buffer.
@@ -454,6 +484,9 @@ def decode_command(encoded: bytes) -> Any:
     return dataset
 
 
+_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)  # Linux
+
+
 def _quick_ack(raw: Any) -> None:
     """Acknowledge what arrives at once (Linux ``TCP_QUICKACK``, cleared by the kernel as it goes).
 
@@ -466,9 +499,6 @@ def _quick_ack(raw: Any) -> None:
         raw.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
     except (OSError, AttributeError):
         pass
-
-
-_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)  # Linux
 
 
 class WholeReadSocket(AssociationSocket):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from medlab.errors import MedlabError
 from medlab.net.received import ReceivedFile, dataset_offset, file_transfer_syntax
 from medlab.net.server.dimse import SpillBuffer
-from medlab.net.store import StoredInstance, StoreFailure
+from medlab.net.store import StoredInstance, StoreFailure, out_of_resources
 
 if TYPE_CHECKING:
     from medlab.net.recording import EventTranslator
@@ -116,8 +116,12 @@ class StorageService:
         or in its file once large, see :mod:`medlab.net.server.dimse`), any
         ``BytesIO``, or a path/:class:`ReceivedFile` already on disk.
         """
-        if isinstance(buf, SpillBuffer) and buf.spilled:
+        if isinstance(buf, SpillBuffer):
             buf.finish()
+        if isinstance(buf, SpillBuffer) and buf.error is not None:
+            fail = out_of_resources(buf.error)
+            return self._failure(fail.status, fail.comment)
+        if isinstance(buf, SpillBuffer) and buf.spilled:
             data: Any = ReceivedFile(buf.path, 0)  # type: ignore[arg-type]
         elif isinstance(buf, (Path, ReceivedFile)):
             data = buf
